@@ -1,0 +1,54 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The metrics every part of wormwatch reports to, on one private Registry (never the global
+ * one, so two instances in one process, as in tests, do not collide). Names and labels are an
+ * interface that dashboards and alerts depend on: add, never rename. No label takes an
+ * unbounded value (no addresses, no paths).
+ */
+export function createMetrics(version: string, registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const metrics = {
+    registry,
+    requests: new Counter({
+      name: 'wormwatch_requests_total',
+      help: 'Requests handled by the proxy, by outcome (forwarded, blocked, error).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    detections: new Counter({
+      name: 'wormwatch_detections_total',
+      help: 'Worm and scanner detections, by signature, family, stage and action taken.',
+      labelNames: ['signature', 'family', 'stage', 'action'] as const,
+      registers: [registry],
+    }),
+    upstreamResponseSeconds: new Histogram({
+      name: 'wormwatch_upstream_response_seconds',
+      help: 'Time from forwarding a request to receiving the response headers from the origin.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    upstreamErrors: new Counter({
+      name: 'wormwatch_upstream_errors_total',
+      help: 'Failed forwards, by error code (ERR_UPSTREAM_REFUSED, ERR_UPSTREAM_TIMEOUT, ...).',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    offenders: new Gauge({
+      name: 'wormwatch_offenders',
+      help: 'Offenders currently remembered in the bounded offender cache.',
+      registers: [registry],
+    }),
+    buildInfo: new Gauge({
+      name: 'wormwatch_build_info',
+      help: 'Always 1; the version label says which wormwatch is running.',
+      labelNames: ['version', 'node'] as const,
+      registers: [registry],
+    }),
+  };
+  metrics.buildInfo.set({ version, node: process.version }, 1);
+  for (const outcome of ['forwarded', 'blocked', 'error']) metrics.requests.inc({ outcome }, 0);
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

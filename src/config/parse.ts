@@ -1,0 +1,104 @@
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Value parsers for options. Each takes what a flag, an environment variable or a config file
+ * gave (a string from the first two, any JSON/YAML value from the last) and returns the typed
+ * value or throws an Error whose message completes "expected …".
+ */
+export type Parser<T> = (raw: unknown) => T;
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `5s`, `10m`, `24h`, `30d`, or a bare number of milliseconds. */
+export const duration: Parser<number> = (raw) => {
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
+  const m = typeof raw === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(raw) : null;
+  if (!m) throw new Error('a duration such as 500ms, 5s, 10m, 24h or 30d');
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!);
+};
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  return (raw) => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export const boolean: Parser<boolean> = (raw) => {
+  if (typeof raw === 'boolean') return raw;
+  if (typeof raw === 'string') {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  }
+  throw new Error('true or false');
+};
+
+export const text: Parser<string> = (raw) => {
+  if (typeof raw !== 'string') throw new Error('a string');
+  return raw;
+};
+
+export function oneOf<T extends string>(...values: T[]): Parser<T> {
+  return (raw) => {
+    if (typeof raw === 'string' && (values as string[]).includes(raw)) return raw as T;
+    throw new Error(`one of ${values.join(', ')}`);
+  };
+}
+
+/** `http://host:port` or `https://host:port`, with no path beyond `/`, query, or credentials. */
+export const originUrl: Parser<URL> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new Error('an origin URL such as http://127.0.0.1:3000');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('an http:// or https:// URL');
+  if (url.username || url.password || url.search || url.hash) throw new Error('a URL without credentials, query or fragment');
+  return url;
+};
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `HOST:PORT`, `[V6]:PORT` or `PORT` (all interfaces); port 0 picks a free one. */
+export const listenAddress: Parser<ListenAddress> = (raw) => {
+  const s = String(raw).trim();
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+))?:?(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error('HOST:PORT, [IPV6]:PORT or PORT, for example 127.0.0.1:9090');
+  const host = m[1] ?? m[2] ?? '0.0.0.0';
+  if (m[1] && isIP(m[1]) !== 6) throw new Error('a valid IPv6 address inside the brackets');
+  return { host, port };
+};
+
+/** A comma-separated list (or array) of CIDR ranges or single addresses. */
+export const cidrList: Parser<string[]> = (raw) => {
+  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  const list = items.map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const item of list) {
+    const ok = item.includes('/') ? safe(() => ipaddr.parseCIDR(item)) : ipaddr.isValid(item);
+    if (!ok) throw new Error(`CIDR ranges such as 10.0.0.0/8,::1/128 (bad entry "${item}")`);
+  }
+  return list;
+};
+
+/** A comma-separated list (or array) of non-empty strings. */
+export const stringList: Parser<string[]> = (raw) => {
+  const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+  return items.map((s) => s.trim()).filter((s) => s.length > 0);
+};
+
+function safe(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Every error wormwatch raises on purpose carries a stable `code` (for logs, metrics labels and
+ * response bodies) and the HTTP status it maps to when it ends a client's request.
+ */
+export class WormwatchError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** The origin refused the connection, reset it, or could not be resolved. */
+export class UpstreamRefusedError extends WormwatchError {
+  constructor(message = 'upstream refused the connection', options?: { cause?: unknown }) {
+    super('ERR_UPSTREAM_REFUSED', 502, message, options);
+  }
+}
+
+/** The origin did not accept the connection within the connect time-out. */
+export class UpstreamConnectTimeoutError extends WormwatchError {
+  constructor(message = 'upstream connect timed out', options?: { cause?: unknown }) {
+    super('ERR_UPSTREAM_CONNECT_TIMEOUT', 504, message, options);
+  }
+}
+
+/** The origin accepted the request but sent no response headers within the time-out. */
+export class UpstreamTimeoutError extends WormwatchError {
+  constructor(message = 'upstream response timed out', options?: { cause?: unknown }) {
+    super('ERR_UPSTREAM_TIMEOUT', 504, message, options);
+  }
+}
+
+/** The origin broke the response off, or spoke something that is not HTTP. */
+export class UpstreamProtocolError extends WormwatchError {
+  constructor(message = 'upstream sent an invalid response', options?: { cause?: unknown }) {
+    super('ERR_UPSTREAM_PROTOCOL', 502, message, options);
+  }
+}
+
+/** The request asked wormwatch to act as a forward proxy (absolute-form to another host). */
+export class OpenProxyRequestError extends WormwatchError {
+  constructor(message = 'absolute-form requests for other hosts are not proxied') {
+    super('ERR_OPEN_PROXY', 400, message);
+  }
+}
+
+/** `CONNECT` tunnels are never opened. */
+export class MethodNotAllowedError extends WormwatchError {
+  constructor(message = 'method not allowed') {
+    super('ERR_METHOD_NOT_ALLOWED', 405, message);
+  }
+}
+
+/** A request-stage worm signature matched in block mode. */
+export class BlockedRequestError extends WormwatchError {
+  constructor(status: number, message = 'request blocked') {
+    super('ERR_BLOCKED', status, message);
+  }
+}
+
+/** A configuration value is missing, unknown or invalid. The message is one line naming it. */
+export class ConfigError extends WormwatchError {
+  constructor(message: string) {
+    super('ERR_CONFIG', 500, message);
+  }
+}
