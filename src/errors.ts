@@ -69,3 +69,20 @@ export class ConfigError extends WormwatchError {
     super('ERR_CONFIG', 500, message);
   }
 }
+
+/** `wormwatch notices show|retry ID` named a notice the outbox does not hold. */
+export class NoticeNotFoundError extends WormwatchError {
+  constructor(id: number) {
+    super('ERR_NOTICE_NOT_FOUND', 404, `no notice ${id} in the outbox (see wormwatch notices list)`);
+  }
+}
+
+/** A rule file (`--rules`) is unreadable or invalid; `errors` holds one line per problem. */
+export class RulesError extends WormwatchError {
+  readonly errors: readonly string[];
+
+  constructor(errors: readonly string[]) {
+    super('ERR_RULES', 500, errors.length === 1 ? errors[0]! : `${errors[0]} (and ${errors.length - 1} more rule errors)`);
+    this.errors = errors;
+  }
+}

@@ -88,10 +88,65 @@ export const cidrList: Parser<string[]> = (raw) => {
   return list;
 };
 
+/** An HTTP header field name (RFC 9110 token), returned lower-case as Node keys headers. */
+export const headerName: Parser<string> = (raw) => {
+  if (typeof raw !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(raw.trim())) throw new Error('a header name such as X-Real-IP');
+  return raw.trim().toLowerCase();
+};
+
 /** A comma-separated list (or array) of non-empty strings. */
 export const stringList: Parser<string[]> = (raw) => {
   const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
   return items.map((s) => s.trim()).filter((s) => s.length > 0);
+};
+
+// notices
+/** `smtp://user:pass@host:port` (STARTTLS when offered) or `smtps://…` (TLS from the start). */
+export const smtpUrl: Parser<URL> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new Error('an SMTP URL such as smtp://user:pass@mail.example.net:587');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new Error('an smtp:// or smtps:// URL');
+  if (!url.hostname) throw new Error('an SMTP URL with a host');
+  return url;
+};
+
+const MAILBOX = /^(?:[^<>@\x00-\x1f\x7f]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
+/** One address, `user@example.net` or `Name <user@example.net>`; never a control character. */
+export const mailbox: Parser<string> = (raw) => {
+  const s = typeof raw === 'string' ? raw.trim() : '';
+  if (!MAILBOX.test(s)) throw new Error('an e-mail address such as wormwatch@example.net or "Security <sec@example.net>"');
+  return s;
+};
+
+/** A comma-separated list (or array) of plain addresses. */
+export const mailboxList: Parser<string[]> = (raw) => stringList(raw).map((s) => mailbox(s));
+
+/** Recipient templates: `local@{ip}`, `local@{hostname}` or a fixed `local@domain`. */
+export const recipientTemplates: Parser<string[]> = (raw) => {
+  const list = stringList(raw);
+  for (const t of list) {
+    if (!/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:\{ip\}|\{hostname\}|[A-Za-z0-9.-]+)$/.test(t)) {
+      throw new Error(`templates such as administrator@{ip},administrator@{hostname} (bad entry "${t}")`);
+    }
+  }
+  return list;
+};
+
+/** DNS servers: `IP`, `IP:PORT` or `[IPV6]:PORT`, comma-separated. */
+export const dnsServers: Parser<string[]> = (raw) => {
+  const list = stringList(raw);
+  for (const s of list) {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]:(\d{1,5})|([0-9.]+)(?::(\d{1,5}))?|([0-9a-fA-F:]+))$/.exec(s);
+    const host = m?.[1] ?? m?.[3] ?? m?.[5];
+    const port = Number(m?.[2] ?? m?.[4] ?? 53);
+    if (!host || !isIP(host) || port < 1 || port > 65535) throw new Error(`DNS servers such as 127.0.0.1:53,[::1]:53 (bad entry "${s}")`);
+  }
+  return list;
 };
 
 function safe(fn: () => unknown): boolean {

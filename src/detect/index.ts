@@ -1,13 +1,19 @@
-// PLACEHOLDER (skeleton): the detect owner replaces engine, normaliser and catalogue; the exports stay.
 export type * from './types.js';
-export { compileCatalogue } from './engine.js';
+export { compileCatalogue, EVIDENCE_MAX } from './engine.js';
 export { builtinCatalogue } from './catalogue/index.js';
+export { NORMALISER_FUNCTIONS, normaliseTarget, headerText, sanitiseLine } from './normalise.js';
+export { parseRequestLine, exampleRequest } from './request-line.js';
 
 import { compileCatalogue } from './engine.js';
 import { builtinCatalogue } from './catalogue/index.js';
 import type { Engine } from './types.js';
 
-/** The engine over the built-in catalogue. */
+let builtin: Engine | undefined;
+
+/** The engine over the built-in catalogue (compiled once, then shared: engines are immutable). */
 export function defaultEngine(): Engine {
-  return compileCatalogue(builtinCatalogue);
+  builtin ??= compileCatalogue(builtinCatalogue);
+  return builtin;
 }
+export { matchList, LIST_MATCH_FUNCTIONS, type ListEntry } from './list-match.js';
+export { buildEngine, checkRuleFile, loadRules } from './rules/index.js';

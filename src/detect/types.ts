@@ -16,8 +16,10 @@ export type Stage = 'request' | '404';
  * - `raw`: the request-target exactly as received, lower-cased but not decoded (for encodings
  *   that are themselves the evidence, such as `%255c` or `%c0%af`).
  * - `headers`: every header value (name and value, as `name: value` lines), decoded once.
+ * - `all`: the pattern is tried on `line` and on `headers` (for payloads such as Log4Shell and
+ *   Shellshock that work wherever the application logs or passes on a string).
  */
-export type MatchTarget = 'path' | 'query' | 'url' | 'line' | 'raw' | 'headers';
+export type MatchTarget = 'path' | 'query' | 'url' | 'line' | 'raw' | 'headers' | 'all';
 
 export interface SignatureMatch {
   /** Which normalised text the pattern runs on. */
@@ -84,6 +86,8 @@ export interface NormalisedRequest {
   url: string;
   line: string;
   headers: string;
+  /** The request-target as received (capped at 8 KiB, not lower-cased), for evidence. */
+  received?: string;
 }
 
 export interface Verdict {
@@ -91,6 +95,8 @@ export interface Verdict {
   stage: Stage;
   /** The request line as seen (`GET /default.ida?NNNN…`), sanitised and truncated. */
   evidence: string;
+  /** Where the pattern matched: `line`, or the header line (`user-agent: () { :; }; …`), sanitised and truncated. */
+  detail?: string;
 }
 
 export interface Engine {

@@ -1,17 +1,22 @@
-// PLACEHOLDER (skeleton): two entries so the proxy can be built against a working engine.
 import type { Signature } from '../types.js';
+import { iis2001 } from './iis-2001.js';
+import { iisRelatives } from './iis-relatives.js';
+import { injection } from './injection.js';
+import { iot, iotGeneric } from './iot.js';
+import { probes } from './probes.js';
+import { webRce } from './web-rce.js';
 
-export const builtinCatalogue: readonly Signature[] = [
-  {
-    id: 'codered-ii', family: 'codered', title: 'CodeRed II probe', description: 'placeholder',
-    references: ['CVE-2001-0500'], stage: 'request',
-    match: { target: 'path', pattern: '/default\\.ida$', literals: ['default.ida'] },
-    examples: { positive: [{ request: 'GET /default.ida?XXXX HTTP/1.0' }], negative: [] },
-  },
-  {
-    id: 'nimda-root-exe', family: 'nimda', title: 'Nimda root.exe probe', description: 'placeholder',
-    references: [], stage: '404',
-    match: { target: 'path', pattern: '/root\\.exe$', literals: ['root.exe'] },
-    examples: { positive: [{ request: 'GET /scripts/root.exe?/c+dir HTTP/1.0' }], negative: [] },
-  },
-];
+/**
+ * The built-in catalogue, in matching order: the first signature of a stage that matches wins,
+ * so specific signatures come before broader ones (CodeRed before the generic .ida overflow,
+ * the traversal forms before plain cmd.exe), and request-stage families before 404-stage probes.
+ */
+export const builtinCatalogue: readonly Signature[] = Object.freeze([
+  ...iis2001,
+  ...iisRelatives,
+  ...injection,
+  ...iot,
+  ...webRce,
+  ...iotGeneric,
+  ...probes,
+]);

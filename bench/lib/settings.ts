@@ -1,0 +1,81 @@
+/** Command-line settings of `npm run bench`: pure, unit-tested. */
+import { parseArgs } from 'node:util';
+
+export interface Settings {
+  quick: boolean;
+  /** Seconds each measured wrk run lasts. */
+  durationS: number;
+  /** Seconds of unrecorded load per target and scenario before round 1 (JIT, pools). */
+  warmupS: number;
+  rounds: number;
+  connections: number;
+  threads: number;
+  /** Distinct addresses driven into the detection + offender pipeline. */
+  floodAddresses: number;
+  /** Seconds of distinct-X-Forwarded-For load through the proxy (0: skip). */
+  proxyFloodS: number;
+  /** Seconds per matcher case. */
+  matcherS: number;
+  /** Run `npm run build` first so wormwatch runs from dist/. */
+  build: boolean;
+  /** Also measure `serve --workers N` when N > 1 (if the CLI has it). */
+  workers: number;
+  out: string;
+}
+
+export const HELP = `npm run bench [-- options]
+  --quick              short smoke run (2 s per target, 1 round, smaller flood)
+  --duration <s>       seconds per measured run (default 5)
+  --warmup <s>         unrecorded warm-up per target and scenario (default 3)
+  --rounds <n>         interleaved rounds (default 5)
+  --connections <n>    wrk connections (default 50)
+  --threads <n>        wrk threads (default 1)
+  --flood <n>          distinct addresses in the memory flood (default 1000000)
+  --proxy-flood <s>    seconds of distinct X-Forwarded-For through the proxy (default 15, 0 skips)
+  --matcher <s>        seconds per matcher case (default 2)
+  --workers <n>        also measure wormwatch serve --workers n (default 0: not measured)
+  --no-build           do not run npm run build first
+  --out <file>         JSON result file (default bench/results/latest.json)`;
+
+function positive(name: string, text: string | undefined, fallback: number, allowZero = false): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${text}`);
+  return n;
+}
+
+export function parseSettings(argv: readonly string[]): Settings {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
+      connections: { type: 'string' }, threads: { type: 'string' }, flood: { type: 'string' },
+      'proxy-flood': { type: 'string' }, matcher: { type: 'string' }, workers: { type: 'string' },
+      'no-build': { type: 'boolean', default: false }, out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const rounds = positive('rounds', values.rounds, quick ? 1 : 5);
+  const connections = positive('connections', values.connections, 50);
+  const threads = positive('threads', values.threads, 1);
+  for (const [name, v] of [['rounds', rounds], ['connections', connections], ['threads', threads]] as const) {
+    if (!Number.isInteger(v)) throw new Error(`--${name} must be a whole number, got ${v}`);
+  }
+  if (threads > connections) throw new Error('--threads must not exceed --connections (wrk needs a connection per thread)');
+  return {
+    quick,
+    durationS: positive('duration', values.duration, quick ? 2 : 5),
+    warmupS: positive('warmup', values.warmup, quick ? 1 : 3, true),
+    rounds,
+    connections,
+    threads,
+    floodAddresses: Math.floor(positive('flood', values.flood, quick ? 200_000 : 1_000_000)),
+    proxyFloodS: positive('proxy-flood', values['proxy-flood'], quick ? 0 : 15, true),
+    matcherS: positive('matcher', values.matcher, quick ? 0.5 : 2),
+    build: values['no-build'] !== true,
+    workers: Math.floor(positive('workers', values.workers, 0, true)),
+    out: values.out ?? 'bench/results/latest.json',
+  };
+}

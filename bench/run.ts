@@ -1,0 +1,183 @@
+/**
+ * `npm run bench`: wormwatch against bare http-proxy-3, nginx and the origin, interleaved round
+ * by round; the matcher micro-benchmark; memory under an address flood. See bench/README.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { defaultEngine } from '../src/detect/index.js';
+import { VERSION } from '../src/version.js';
+import { httpText, runBounded, stopAll, stopChild } from './lib/children.js';
+import { describeMachine } from './lib/machine.js';
+import { nginxAvailable, nginxVersion } from './lib/nginx.js';
+import { ratioOf, ratioTable, rounded, summariseTargets, targetTable, type RunRecord } from './lib/report.js';
+import { HELP, parseSettings, type Settings } from './lib/settings.js';
+import { ROOT, startBareProxy, startNginxTarget, startOrigin, startWormwatch, wormwatchEntry, type Target } from './lib/targets.js';
+import { wormMix, wormRequests } from './lib/traffic.js';
+import { runWrk, WRK_BIN, wrkVersion } from './lib/wrk.js';
+import { reportScript, rotationScript } from './lib/wrk-scripts.js';
+import { matcherTable, memoryTable, runMatcher, runPipelineFlood, runProxyFlood } from './lib/side-benches.js';
+
+interface Scenario { name: string; path: string; script: string; targets: string[] }
+
+const log = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`); };
+
+async function build(settings: Settings): Promise<string> {
+  if (!settings.build) return 'skipped (--no-build)';
+  log('npm run build (wormwatch runs from dist/ like an installed copy)');
+  const { code, stderr, stdout } = await runBounded('npm', ['run', '--silent', 'build'], 300_000, { cwd: ROOT });
+  if (code === 0) return 'ok';
+  log(`build exited ${code}; using what was emitted:\n${(stdout + stderr).slice(0, 1500)}`);
+  return `exit ${code}`;
+}
+
+/** Each worm request of the mix must really be a detection, or the mix measures nothing. */
+function wormSanity(): { detected: number; of: number } {
+  const engine = defaultEngine();
+  let detected = 0;
+  for (const r of wormRequests) {
+    const lower = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const n = engine.normalise({ method: r.method, target: r.path, headers: lower });
+    if (engine.match(n, 'request') ?? engine.match(n, '404')) detected++;
+  }
+  return { detected, of: wormRequests.length };
+}
+
+async function detectionsOf(target: Target): Promise<number | null> {
+  if (!target.adminPort) return null;
+  const text = await httpText(target.adminPort, '/metrics').catch(() => '');
+  let sum = 0;
+  for (const m of text.matchAll(/^wormwatch_detections_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)) sum += Number(m[1]);
+  return sum;
+}
+
+async function startTargets(settings: Settings, tmp: string, skipped: string[]): Promise<Map<string, Target>> {
+  const targets = new Map<string, Target>();
+  const origin = await startOrigin();
+  targets.set('origin', origin);
+  targets.set('bare', await startBareProxy(origin.port, 256));
+  if (nginxAvailable()) targets.set('nginx', await startNginxTarget(tmp, origin.port));
+  else skipped.push('nginx: /usr/sbin/nginx not found (apt-get install nginx-light)');
+  const ww = (name: string, mode: 'monitor' | 'block', extra: string[] = []): Promise<Target> =>
+    startWormwatch({ name, originPort: origin.port, mode, tmp, extra });
+  targets.set('wormwatch', await ww('wormwatch', 'monitor'));
+  targets.set('wormwatch-block', await ww('wormwatch-block', 'block'));
+  if (settings.workers > 1) {
+    try {
+      targets.set(`wormwatch-${settings.workers}w`, await ww(`wormwatch-${settings.workers}w`, 'monitor', ['--workers', String(settings.workers)]));
+    } catch (err) {
+      skipped.push(`wormwatch --workers ${settings.workers}: ${(err as Error).message}`);
+    }
+  }
+  return targets;
+}
+
+function scenarios(tmp: string, targets: Map<string, Target>): Scenario[] {
+  const report = join(tmp, 'report.lua');
+  const mix = join(tmp, 'mix.lua');
+  writeFileSync(report, reportScript());
+  writeFileSync(mix, rotationScript(wormMix(100)));
+  const have = (names: string[]): string[] => names.filter((n) => targets.has(n));
+  const workers = [...targets.keys()].filter((n) => /^wormwatch-\d+w$/.test(n));
+  const plain = have(['origin', 'bare', 'nginx', 'wormwatch', ...workers]);
+  return [
+    { name: '1 KiB', path: '/1k', script: report, targets: plain },
+    { name: '100 KiB', path: '/100k', script: report, targets: plain },
+    { name: '1% worms', path: '/1k', script: mix, targets: have(['origin', 'bare', 'nginx', 'wormwatch', 'wormwatch-block', ...workers]) },
+  ];
+}
+
+async function throughput(settings: Settings, list: Scenario[], targets: Map<string, Target>): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  const wrk = (s: Scenario, t: Target, durationS: number) => runWrk({
+    port: t.port, path: s.path, script: s.script, connections: settings.connections, threads: settings.threads, durationS,
+  });
+  if (settings.warmupS > 0) {
+    for (const s of list) for (const name of s.targets) {
+      log(`warm-up ${s.name} ${name}`);
+      await wrk(s, targets.get(name)!, settings.warmupS);
+    }
+  }
+  // Round by round, every target in turn (A B C D, A B C D, ...): drift hits all alike.
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const s of list) for (const name of s.targets) {
+      const result = await wrk(s, targets.get(name)!, settings.durationS);
+      log(`round ${round}/${settings.rounds} ${s.name} ${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`);
+      runs.push({ scenario: s.name, target: name, round, result });
+    }
+  }
+  return runs;
+}
+
+function ratiosFor(runs: RunRecord[], list: Scenario[]) {
+  const pairs: Array<[string, string]> = [['wormwatch', 'bare'], ['wormwatch', 'nginx'], ['wormwatch', 'origin'], ['bare', 'origin'], ['nginx', 'origin']];
+  const out = [];
+  for (const s of list) {
+    const extra: Array<[string, string]> = s.targets.filter((t) => t.startsWith('wormwatch-')).map((t) => [t, 'bare']);
+    for (const [a, b] of [...pairs, ...extra]) if (s.targets.includes(a) && s.targets.includes(b)) out.push(ratioOf(runs, s.name, a, b));
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) { process.stdout.write(`${HELP}\n`); return; }
+  const settings = parseSettings(process.argv.slice(2));
+  const started = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'wormwatch-bench-'));
+  const skipped: string[] = [];
+  const machine = describeMachine(await wrkVersion(), nginxAvailable() ? await nginxVersion() : 'missing');
+  const buildStatus = await build(settings);
+  const runtime = wormwatchEntry().runtime;
+  log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}; wormwatch from ${runtime}; tmp ${tmp}`);
+
+  let runs: RunRecord[] = [];
+  let list: Scenario[] = [];
+  const detections: Record<string, number | null> = {};
+  let proxyFlood = null;
+  if (!WRK_BIN) {
+    skipped.push('throughput: wrk not found (apt-get install wrk); only the matcher and memory parts ran');
+  } else {
+    const targets = await startTargets(settings, tmp, skipped);
+    list = scenarios(tmp, targets);
+    runs = await throughput(settings, list, targets);
+    for (const [name, t] of targets) if (t.adminPort) detections[name] = await detectionsOf(t);
+    const origin = targets.get('origin')!;
+    for (const t of targets.values()) if (t.child && t !== origin) await stopChild(t.child);
+    if (settings.proxyFloodS > 0) {
+      log(`memory: distinct X-Forwarded-For through the proxy for ${settings.proxyFloodS} s`);
+      proxyFlood = await runProxyFlood(settings, tmp, origin.port);
+    }
+    if (origin.child) await stopChild(origin.child);
+  }
+  log('matcher micro-benchmark');
+  const matcher = await runMatcher(settings);
+  log(`memory: ${settings.floodAddresses.toLocaleString('en-US')} distinct addresses into the detection pipeline`);
+  const pipelineFlood = await runPipelineFlood(settings, tmp);
+
+  const summaries = summariseTargets(runs);
+  const ratios = ratiosFor(runs, list);
+  const result = rounded({
+    wormwatch: VERSION, date: new Date().toISOString(), elapsedS: (Date.now() - started) / 1000,
+    machine, settings, wormwatchRuntime: runtime, build: buildStatus, skipped,
+    sanity: { wormRequestsDetectedByEngine: wormSanity(), detectionsCounted: detections },
+    scenarios: list.map(({ name, path, targets }) => ({ name, path, targets })),
+    targets: summaries, ratios, matcher, memory: { pipeline: pipelineFlood, proxy: proxyFlood }, runs,
+  });
+  const out = resolve(ROOT, settings.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+
+  const lines = [
+    `wormwatch ${VERSION} bench, ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, wrk ${machine.wrk}, nginx ${machine.nginx}`,
+    `${settings.rounds} round(s) x ${settings.durationS} s per target, ${settings.connections} connections, ${settings.threads} wrk thread(s)${settings.quick ? ' (--quick)' : ''}`,
+    '', targetTable(summaries), '', ratioTable(ratios), '', matcherTable(matcher), '', memoryTable(pipelineFlood, proxyFlood),
+    ...skipped.map((s) => `skipped: ${s}`), '', `written: ${out}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+main().then(
+  async () => { await stopAll(); process.exit(0); },
+  async (err: unknown) => { log(`failed: ${(err as Error).stack ?? String(err)}`); await stopAll(); process.exit(1); },
+);

@@ -1,0 +1,53 @@
+import { canonicalIp } from '../offenders/sanitise.js';
+import type { OffenderStore } from '../offenders/store.js';
+import { sendJson } from './respond.js';
+import type { AdminRoute } from './server.js';
+
+/** `GET /offenders?limit=` returns at most this many, whatever is asked. */
+export const OFFENDERS_MAX_LIMIT = 1000;
+export const OFFENDERS_DEFAULT_LIMIT = 100;
+
+/** `GET /offenders` (newest first) and `GET /offenders/:ip`. */
+export function offenderRoutes(offenders: OffenderStore): AdminRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/offenders',
+      handle(_req, res, url) {
+        const limit = parseLimit(url.searchParams.get('limit'));
+        if (limit === null) {
+          return sendJson(res, 400, { error: `limit must be an integer from 1 to ${OFFENDERS_MAX_LIMIT}`, code: 'ERR_BAD_REQUEST' });
+        }
+        const list = offenders.list(limit);
+        sendJson(res, 200, { total: offenders.size, count: list.length, offenders: list });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/offenders/',
+      handle(_req, res, url) {
+        const ip = canonicalIp(decodeSegment(url.pathname.slice('/offenders/'.length)));
+        if (ip === null) return sendJson(res, 400, { error: 'not an IP address', code: 'ERR_BAD_REQUEST' });
+        const offender = offenders.get(ip);
+        if (!offender) return sendJson(res, 404, { error: `no offender ${ip}`, code: 'ERR_NOT_FOUND' });
+        sendJson(res, 200, offender);
+      },
+    },
+  ];
+}
+
+/** Absent → default; above the maximum → the maximum; anything not a positive integer → null. */
+function parseLimit(raw: string | null): number | null {
+  if (raw === null || raw === '') return OFFENDERS_DEFAULT_LIMIT;
+  if (!/^\d{1,9}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n < 1 ? null : Math.min(n, OFFENDERS_MAX_LIMIT);
+}
+
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,129 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ListenAddress } from '../config/parse.js';
+import type { OffenderStore } from '../offenders/store.js';
+import type { Metrics } from './metrics.js';
+import { offenderRoutes } from './offenders-routes.js';
+import { sendJson } from './respond.js';
+
+export { sendJson } from './respond.js';
+
+/**
+ * A route on the admin server. `path` is matched exactly, or, when it ends in `/`, as a prefix
+ * (`/offenders/` serves `/offenders/192.0.2.1`). Other concerns contribute routes (`/notices`,
+ * `POST /reload`) through the app's extensions. A handler that throws or rejects gets a 500.
+ */
+export interface AdminRoute {
+  method: string;
+  path: string;
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void | Promise<void>;
+}
+
+export interface AdminServerDeps {
+  metrics: Metrics;
+  offenders: OffenderStore;
+  /** True while the proxy listens and is not shutting down (drives `/readyz`). */
+  isReady: () => boolean;
+  routes?: AdminRoute[];
+  logger?: Logger;
+}
+
+export interface AdminServer {
+  server: http.Server;
+  listen(address: ListenAddress): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+/** Cap on a slow or stuck admin client, so scrapes cannot pile up sockets. */
+const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
+
+export function createAdminServer(deps: AdminServerDeps): AdminServer {
+  const routes = [...builtinRoutes(deps), ...offenderRoutes(deps.offenders), ...(deps.routes ?? [])];
+  const server = http.createServer({ requestTimeout: ADMIN_REQUEST_TIMEOUT_MS }, (req, res) => {
+    dispatch(routes, req, res).catch((err: unknown) => fail(res, err, deps.logger));
+  });
+  return {
+    server,
+    listen: (address) => listen(server, address),
+    close: () => close(server),
+  };
+}
+
+function builtinRoutes({ metrics, isReady }: AdminServerDeps): AdminRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/metrics',
+      async handle(_req, res) {
+        const body = await metrics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
+        res.end(body);
+      },
+    },
+    { method: 'GET', path: '/healthz', handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+    {
+      method: 'GET',
+      path: '/readyz',
+      handle: (_req, res) => (isReady() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' })),
+    },
+  ];
+}
+
+async function dispatch(routes: AdminRoute[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://admin.invalid');
+  } catch {
+    return sendJson(res, 400, { error: 'malformed request target', code: 'ERR_BAD_REQUEST' });
+  }
+  const onPath = matchPath(routes, url.pathname);
+  if (onPath.length === 0) return sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, code: 'ERR_NOT_FOUND' });
+  // HEAD is served by the GET handler; Node drops the body of a HEAD response itself.
+  const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const route = onPath.find((r) => r.method.toUpperCase() === method);
+  if (!route) {
+    const allow = [...new Set(onPath.map((r) => r.method.toUpperCase()))].join(', ');
+    res.setHeader('Allow', allow);
+    return sendJson(res, 405, { error: `method ${req.method} not allowed here; allowed: ${allow}`, code: 'ERR_METHOD_NOT_ALLOWED' });
+  }
+  await route.handle(req, res, url);
+}
+
+/** Routes for this path: exact matches if any, else those of the longest matching prefix. */
+function matchPath(routes: AdminRoute[], pathname: string): AdminRoute[] {
+  const exact = routes.filter((r) => r.path === pathname);
+  if (exact.length > 0) return exact;
+  const prefixed = routes.filter((r) => r.path.endsWith('/') && pathname.startsWith(r.path) && pathname.length > r.path.length);
+  const longest = Math.max(0, ...prefixed.map((r) => r.path.length));
+  return prefixed.filter((r) => r.path.length === longest);
+}
+
+function fail(res: http.ServerResponse, err: unknown, logger?: Logger): void {
+  logger?.error({ err }, 'admin request failed');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, 500, { error: 'internal error', code: 'ERR_INTERNAL' });
+}
+
+function listen(server: http.Server, { host, port }: ListenAddress): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function close(server: http.Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    // A scrape still running after a second is not worth delaying shutdown for.
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
+}

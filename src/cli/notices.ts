@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadOptions } from '../config/load.js';
+import type { Options } from '../config/options.js';
+import { duration } from '../config/parse.js';
+import { ConfigError, NoticeNotFoundError } from '../errors.js';
+import { summarise } from '../notify/admin.js';
+import { Outbox } from '../notify/outbox.js';
+import { composeRaw } from '../notify/show.js';
+import { NOTICE_STATES, type NoticeState, type RenderedMessage } from '../notify/types.js';
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
+
+interface Common {
+  dataDir?: string;
+  config?: string;
+}
+
+/**
+ * `wormwatch notices list|show|retry|purge`: read and change the outbox in `--data-dir`, also
+ * while a server is using it (SQLite WAL; writes wait up to 5 s for the server's short locks).
+ */
+export function register(program: Command, io: CliIo = stdio): void {
+  const notices = program.command('notices').description('List, show, retry and purge notice e-mails in the outbox (works while the server runs).');
+  const common = (c: Command) =>
+    c.option('--data-dir <dir>', 'directory holding outbox.sqlite (default ./wormwatch-data; env WORMWATCH_DATA_DIR)').option('-c, --config <file>', 'JSON or YAML options file');
+
+  common(notices.command('list').description('List notices, newest first.'))
+    .option('--state <state>', `only this state: ${NOTICE_STATES.join(', ')}`)
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON instead of a table')
+    .action((o: Common & { state?: string; limit: string; json?: boolean }) =>
+      withOutbox(o, (box) => {
+        if (o.state !== undefined && !NOTICE_STATES.includes(o.state as NoticeState)) throw new ConfigError(`invalid --state ${o.state}: expected one of ${NOTICE_STATES.join(', ')}`);
+        const limit = Number(o.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`invalid --limit ${o.limit}: expected a positive integer`);
+        const rows = box.list({ state: o.state as NoticeState | undefined, limit }).map(summarise);
+        if (o.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
+        io.out(`${['ID', 'STATE', 'IP', 'HOSTNAME', 'SIGNATURE', 'HITS', 'CREATED', 'REASON'].join('\t')}\n`);
+        for (const r of rows) io.out(`${[r.id, r.state, r.ip, r.hostname ?? '-', r.signature, r.hits, r.createdAt, r.reason ?? ''].join('\t')}\n`);
+      }),
+    );
+
+  common(notices.command('show').argument('<id>', 'notice id').description('Print the full rendered message of one notice (its state on stderr).'))
+    .action((id: string, o: Common) =>
+      withOutbox(o, async (box) => {
+        const row = box.get(noticeId(id));
+        if (!row) throw new NoticeNotFoundError(noticeId(id));
+        io.err(`notice ${row.id}: ${row.state}${row.reason ? ` (${row.reason})` : ''}, ${row.attempts} attempt(s)\n`);
+        if (!row.message) return io.out(`(no message: the notice was ${row.state} before it was rendered)\n`);
+        const message = JSON.parse(row.message) as RenderedMessage;
+        io.out(`${message.bcc.length ? `(envelope Bcc: ${message.bcc.join(', ')})\n` : ''}${await composeRaw(message)}`);
+      }),
+    );
+
+  common(notices.command('retry').argument('[id]', 'notice id').description('Queue a failed (or suppressed) notice again, or every failed one.'))
+    .option('--all-failed', 'retry every failed notice')
+    .action((id: string | undefined, o: Common & { allFailed?: boolean }) =>
+      withOutbox(o, (box, options) => {
+        if ((id === undefined) === !o.allFailed) throw new ConfigError('give either a notice ID or --all-failed');
+        const now = Date.now();
+        const n = box.retry(o.allFailed ? 'all-failed' : [noticeId(id!)], now, now + options.noticeMaxAge);
+        if (id !== undefined && n === 0) {
+          if (!box.get(noticeId(id))) throw new NoticeNotFoundError(noticeId(id));
+          throw new ConfigError(`notice ${id} is not failed, suppressed or retrying; nothing to retry`);
+        }
+        io.out(`queued ${n} notice(s) again\n`);
+      }),
+    );
+
+  common(notices.command('purge').description('Delete sent, failed and suppressed notices older than a duration.'))
+    .requiredOption('--older-than <dur>', 'age such as 30d')
+    .action((o: Common & { olderThan: string }) =>
+      withOutbox(o, (box) => {
+        let age: number;
+        try {
+          age = duration(o.olderThan);
+        } catch (err) {
+          throw new ConfigError(`invalid --older-than ${o.olderThan}: expected ${(err as Error).message}`);
+        }
+        io.out(`purged ${box.purge(Date.now() - age)} notice(s)\n`);
+      }),
+    );
+}
+
+function noticeId(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) throw new ConfigError(`invalid notice id ${raw}: expected a number from wormwatch notices list`);
+  return Number(raw);
+}
+
+async function withOutbox(o: Common, fn: (box: Outbox, options: Options) => void | Promise<void>): Promise<void> {
+  const options = loadOptions({ flags: o.dataDir ? { dataDir: o.dataDir } : {}, env: process.env, ...(o.config ? { file: o.config } : {}) });
+  if (!existsSync(join(options.dataDir, 'outbox.sqlite'))) {
+    throw new ConfigError(`no outbox in --data-dir ${options.dataDir}: point it at the server's data directory`);
+  }
+  const box = new Outbox(options.dataDir);
+  try {
+    await fn(box, options);
+  } finally {
+    box.close();
+  }
+}

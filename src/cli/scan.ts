@@ -1,0 +1,95 @@
+import { Option, type Command } from 'commander';
+import pino from 'pino';
+import { loadOptions } from '../config/load.js';
+import type { Options } from '../config/options.js';
+import { envName, flagName, optionSpecs } from '../config/spec.js';
+import { ConfigError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { buildEngineFromOptions } from '../reload.js';
+import { FORMAT_NAMES, runScan, type FormatName, type ScanSummary } from '../scan/index.js';
+import { startScanPipeline } from '../scan/pipeline.js';
+import { renderProgress, renderSummary } from '../scan/render.js';
+
+/** Options that only mean something to a listening proxy; scan accepts them from env/config but does not list them. */
+const PROXY_ONLY = new Set<string>([
+  'upstream', 'listen', 'adminListen', 'mode', 'blockStatus', 'trustProxy', 'clientIpHeader', 'connectTimeout', 'responseTimeout',
+  'clientTimeout', 'headersTimeout', 'maxHeaderSize', 'upstreamMaxSockets', 'shutdownGrace', 'intake', 'mirror',
+]);
+
+/** `wormwatch scan FILE…`: judge access logs with the proxy's engine and pipeline, print a summary. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('scan')
+    .description('Read access logs (plain, .gz, or - for stdin), detect worm and scanner requests, feed offenders and notices, and print a summary.')
+    .argument('<files...>', 'access log files; - reads stdin')
+    .addOption(new Option('--format <format>', 'log format; auto chooses per file from its first lines').choices([...FORMAT_NAMES]).default('auto'))
+    .option('--follow', 'keep reading the files as they grow, across rotation (like tail -F), until SIGINT/SIGTERM')
+    .option('--json', 'print the summary as JSON')
+    .option('--top <n>', 'offenders listed in the summary', '10')
+    .option('-c, --config <file>', 'JSON or YAML file of options, as for serve (env WORMWATCH_CONFIG)');
+  for (const s of optionSpecs) {
+    if (PROXY_ONLY.has(s.key)) continue;
+    cmd.addOption(new Option(s.value ? `${flagName(s.key)} ${s.value}` : flagName(s.key), `${s.description} (default ${s.shownDefault}; env ${envName(s.key)})`));
+  }
+  cmd.action(async (files: string[], raw: Record<string, unknown>) => {
+    const options = resolveScanOptions(raw);
+    const summary = await scanCommand(files, options, {
+      format: raw.format as FormatName,
+      follow: raw.follow === true,
+      json: raw.json === true,
+      top: parseTop(raw.top),
+      // Unless asked, a one-shot scan only logs errors (the summary says the rest); --follow logs each detection.
+      logLevel: raw.logLevel !== undefined || process.env.WORMWATCH_LOG_LEVEL !== undefined ? options.logLevel : raw.follow ? 'warn' : 'error',
+    });
+    if (summary.files.some((f) => f.error)) process.exitCode = 1;
+  });
+}
+
+export interface ScanCommandOptions {
+  format: FormatName;
+  follow: boolean;
+  json: boolean;
+  top: number;
+  logLevel: Options['logLevel'];
+}
+
+/** Runs a scan with the full pipeline and prints its summary on stdout; logs go to stderr. */
+export async function scanCommand(files: string[], options: Options, cmd: ScanCommandOptions): Promise<ScanSummary> {
+  const logger = createLogger(cmd.logLevel, pino.destination({ dest: 2, sync: true }));
+  const pipeline = await startScanPipeline(options, { logger, engine: await buildEngineFromOptions(options) });
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const showProgress = process.stderr.isTTY === true && !cmd.follow;
+  try {
+    const summary = await runScan(
+      {
+        files, format: cmd.format, follow: cmd.follow, signal: abort.signal, topOffenders: cmd.top,
+        ...(showProgress ? { onProgress: (p) => process.stderr.write(renderProgress(p)) } : {}),
+      },
+      { engine: pipeline.engine, onDetection: pipeline.onDetection, onNotFound: pipeline.onNotFound, subscribe: pipeline.subscribe },
+    );
+    if (showProgress) process.stderr.write('\r\x1b[2K');
+    process.stdout.write(cmd.json ? `${JSON.stringify(summary, null, 2)}\n` : renderSummary(summary));
+    return summary;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await pipeline.stop();
+  }
+}
+
+/** Options from the flags given, `WORMWATCH_*` and `--config`, as for serve (no upstream needed). */
+function resolveScanOptions(raw: Record<string, unknown>): Options {
+  const flags: Partial<Record<keyof Options, unknown>> = {};
+  for (const s of optionSpecs) if (raw[s.key] !== undefined) flags[s.key] = raw[s.key];
+  const file = typeof raw.config === 'string' ? raw.config : undefined;
+  return loadOptions({ flags, env: process.env, ...(file ? { file } : {}) });
+}
+
+function parseTop(raw: unknown): number {
+  const top = Number(raw);
+  if (!Number.isInteger(top) || top < 0 || top > 10_000) throw new ConfigError(`invalid --top: got ${JSON.stringify(raw)}, expected an integer from 0 to 10000`);
+  return top;
+}

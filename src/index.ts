@@ -1,0 +1,22 @@
+// The public API of the wormwatch package (`import { startWormwatch } from 'wormwatch'`).
+export { startWormwatch, defaultExtensions } from './app.js';
+export type { Wormwatch, StartOptions, WormwatchExtension, ExtensionFactory, ExtensionContext } from './app.js';
+export { createLogger } from './log.js';
+export type { Logger } from './log.js';
+export { OffenderStore } from './offenders/store.js';
+export type { Offender, OffenderStoreOptions } from './offenders/store.js';
+export { createAdminServer, sendJson } from './admin/server.js';
+export type { AdminRoute, AdminServer, AdminServerDeps } from './admin/server.js';
+export { createMetrics } from './admin/metrics.js';
+export type { Metrics } from './admin/metrics.js';
+export { loadOptions } from './config/load.js';
+export type { ConfigSources } from './config/load.js';
+export type { Options } from './config/options.js';
+export { optionSpecs, flagName, envName } from './config/spec.js';
+export * from './errors.js';
+export type { DetectionEvent, DetectionListener } from './events.js';
+export { defaultEngine, compileCatalogue, builtinCatalogue } from './detect/index.js';
+export type * from './detect/types.js';
+export { VERSION } from './version.js';
+export { createProxy } from './proxy/index.js';
+export type { ProxyDeps, ProxyHandle } from './proxy/index.js';

@@ -1,0 +1,61 @@
+import type { AdminRoute } from '../admin/server.js';
+import { sendJson } from '../admin/respond.js';
+import type { Outbox } from './outbox.js';
+import { NOTICE_STATES, type NoticeRow, type NoticeState } from './types.js';
+
+const PAGE_MAX = 500;
+
+/** A notice as listed (no message body; `notices show ID` prints that). */
+export function summarise(r: NoticeRow) {
+  return {
+    id: r.id,
+    ip: r.ip,
+    state: r.state,
+    reason: r.reason,
+    signature: r.signature,
+    hits: r.hits,
+    hostname: r.hostname,
+    hostStatus: r.host_status,
+    attempts: r.attempts,
+    createdAt: new Date(r.created_at).toISOString(),
+    firstSeen: new Date(r.first_seen).toISOString(),
+    lastSeen: new Date(r.last_seen).toISOString(),
+    nextAttemptAt: r.state === 'retrying' || r.state === 'queued' ? new Date(r.next_attempt_at).toISOString() : null,
+    sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
+    smtpReply: r.smtp_reply,
+  };
+}
+
+/**
+ * `GET /notices?state=S&limit=N&before=ID`: newest first, `limit` ≤ 500 (default 50); `next` is
+ * the `before` of the following page, or null.
+ */
+export function noticeRoutes(outbox: () => Outbox | undefined): AdminRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/notices',
+      handle(_req, res, url) {
+        const state = url.searchParams.get('state') ?? undefined;
+        if (state !== undefined && !NOTICE_STATES.includes(state as NoticeState)) {
+          return sendJson(res, 400, { error: `state must be one of ${NOTICE_STATES.join(', ')}`, code: 'ERR_BAD_REQUEST' });
+        }
+        const limit = bounded(url.searchParams.get('limit'), 50, 1, PAGE_MAX);
+        const before = url.searchParams.has('before') ? bounded(url.searchParams.get('before'), 0, 0, Number.MAX_SAFE_INTEGER) : undefined;
+        if (limit === null || before === null) return sendJson(res, 400, { error: `limit must be 1-${PAGE_MAX}; before a notice id`, code: 'ERR_BAD_REQUEST' });
+        const box = outbox();
+        if (!box) return sendJson(res, 200, { notices: [], next: null, counts: null, notify: 'off' });
+        const rows = box.list({ state: state as NoticeState | undefined, limit, ...(before !== undefined ? { beforeId: before } : {}) });
+        const next = rows.length === limit ? rows[rows.length - 1]!.id : null;
+        sendJson(res, 200, { notices: rows.map(summarise), next, counts: box.countsByState() });
+      },
+    },
+  ];
+}
+
+function bounded(raw: string | null, dflt: number, min: number, max: number): number | null {
+  if (raw === null) return dflt;
+  if (!/^\d{1,16}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n >= min && n <= max ? n : null;
+}

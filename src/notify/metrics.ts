@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { NoticeState } from './types.js';
+import { NOTICE_STATES } from './types.js';
+import type { LookupResult } from './dns.js';
+
+export type NoticeResult = 'queued' | 'sent' | 'retried' | 'failed' | 'suppressed';
+
+/** Notice metrics on the shared registry. Labels are fixed small sets (results, states). */
+export function createNoticeMetrics(registry: Registry, queueCounts: () => Record<NoticeState, number> | null) {
+  const notices = reuse<Counter<'result'>>(registry, 'wormwatch_notices_total') ?? new Counter({
+    name: 'wormwatch_notices_total',
+    help: 'Notices by result: queued, sent, retried (a temporary failure), failed, suppressed (policy or cap).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of ['queued', 'sent', 'retried', 'failed', 'suppressed']) notices.inc({ result }, 0);
+  registry.removeSingleMetric('wormwatch_notice_queue'); // its collect() must read this notifier's outbox
+  new Gauge({
+    name: 'wormwatch_notice_queue',
+    help: 'Notices in the outbox, by state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const counts = queueCounts();
+      if (counts) for (const state of NOTICE_STATES) this.set({ state }, counts[state]);
+    },
+  });
+  const sendSeconds = reuse<Histogram>(registry, 'wormwatch_notice_send_seconds') ?? new Histogram({
+    name: 'wormwatch_notice_send_seconds',
+    help: 'Time to hand one notice to the SMTP server (success or failure).',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const dnsLookups = reuse<Counter<'result'>>(registry, 'wormwatch_dns_lookups_total') ?? new Counter({
+    name: 'wormwatch_dns_lookups_total',
+    help: 'Reverse DNS lookups for notices, by result (confirmed, unconfirmed, invalid, none, timeout, error, cached).',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  return {
+    count: (result: NoticeResult, n = 1) => notices.inc({ result }, n),
+    sendSeconds,
+    dns: (result: LookupResult) => dnsLookups.inc({ result }),
+  };
+}
+
+export type NoticeMetrics = ReturnType<typeof createNoticeMetrics>;
+
+/** A notifier re-created on the same registry (tests, restarts in-process) keeps its counters. */
+function reuse<T>(registry: Registry, name: string): T | undefined {
+  return registry.getSingleMetric(name) as T | undefined;
+}

@@ -1,0 +1,31 @@
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * One canonical spelling per address, so `::ffff:192.0.2.1`, `192.0.2.1` and
+ * `2001:DB8::0:1` / `2001:db8::1` each name one offender. Null if `text` is not an address.
+ */
+export function canonicalIp(text: string): string | null {
+  // net.isIP first: ipaddr.js alone would also take `1` or `0x7f.1` as IPv4 addresses.
+  if (isIP(text) === 0) return null;
+  try {
+    return ipaddr.process(text).toString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes attacker-supplied text safe to store, log and show: control characters and anything
+ * outside printable ASCII become `\xNN` / `\u{…}` escapes (no terminal escapes, no line breaks),
+ * and the result is cut to `max` characters with a trailing `…`.
+ */
+export function sanitiseLine(text: string, max: number): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out += code >= 0x20 && code < 0x7f ? ch : code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+    if (out.length > max) break;
+  }
+  return out.length > max ? `${out.slice(0, Math.max(0, max - 1))}…` : out;
+}

@@ -1,0 +1,159 @@
+import { LRUCache } from 'lru-cache';
+import type { DetectionEvent } from '../events.js';
+import { canonicalIp, sanitiseLine } from './sanitise.js';
+
+/** What is remembered of one client address. Returned as a copy: callers cannot change the store. */
+export interface Offender {
+  ip: string;
+  firstSeen: Date;
+  lastSeen: Date;
+  /** Every detection recorded for this address while it stayed in the cache. */
+  hits: number;
+  /** Hits per signature id, at most `maxSignatures` ids; later new ids count in `otherHits`. */
+  signatures: Record<string, number>;
+  otherHits: number;
+  /** Family of the most recent detection. */
+  family: string;
+  /** The most recent request lines, newest last, sanitised and truncated. */
+  samples: string[];
+  /** Reverse-DNS name, filled in later by whoever looks it up (the notifier); null until then. */
+  hostname: string | null;
+}
+
+export interface OffenderStoreOptions {
+  /** Most addresses remembered; the least recently seen are dropped first. */
+  max: number;
+  /** An address not seen for this long (ms) is forgotten. */
+  ttl: number;
+  /** Request lines kept per address. */
+  samples: number;
+  /** Distinct signature ids counted per address (bounds a scanner that trips every rule). Default 32. */
+  maxSignatures?: number;
+  /** Longest sample line kept, in characters. Default 200. */
+  maxLineLength?: number;
+  /** Told the number of remembered addresses whenever it may have changed (the offenders gauge). */
+  gauge?: { set(value: number): void };
+  /** Monotonic clock in ms, for tests of expiry; default performance.now. */
+  now?: () => number;
+}
+
+interface Entry {
+  ip: string;
+  firstSeen: Date;
+  lastSeen: Date;
+  hits: number;
+  signatures: Map<string, number>;
+  otherHits: number;
+  family: string;
+  samples: string[];
+  hostname: string | null;
+}
+
+/**
+ * Recent offenders, keyed by client address, in a bounded LRU with a TTL. Recency is "last
+ * seen": `record` re-inserts, while reads use `peek` so looking at an offender (admin API,
+ * notifier) neither refreshes it nor extends its life. Memory is bounded by
+ * max × (samples × maxLineLength + maxSignatures) whatever the traffic.
+ */
+export class OffenderStore {
+  readonly #cache: LRUCache<string, Entry>;
+  readonly #samples: number;
+  readonly #maxSignatures: number;
+  readonly #maxLineLength: number;
+  readonly #gauge: { set(value: number): void } | undefined;
+
+  constructor(options: OffenderStoreOptions) {
+    this.#cache = new LRUCache<string, Entry>({
+      max: options.max,
+      ttl: options.ttl,
+      updateAgeOnGet: false,
+      // lru-cache caches the clock for ttlResolution ms of real time; an injected clock must be read every time.
+      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+    });
+    this.#samples = options.samples;
+    this.#maxSignatures = options.maxSignatures ?? 32;
+    this.#maxLineLength = options.maxLineLength ?? 200;
+    this.#gauge = options.gauge;
+    this.#gauge?.set(0);
+  }
+
+  /** Remembers one detection. Cheap and synchronous: it runs on the request path. */
+  record(event: DetectionEvent): void {
+    const ip = canonicalIp(event.ip) ?? sanitiseLine(event.ip, 64);
+    const entry = this.#cache.peek(ip) ?? this.#newEntry(ip, event.at);
+    entry.lastSeen = event.at;
+    entry.hits += 1;
+    entry.family = event.verdict.signature.family;
+    this.#countSignature(entry, event.verdict.signature.id);
+    if (this.#samples > 0) {
+      entry.samples.push(sanitiseLine(event.requestLine, this.#maxLineLength));
+      if (entry.samples.length > this.#samples) entry.samples.splice(0, entry.samples.length - this.#samples);
+    }
+    this.#cache.set(ip, entry);
+    this.#gauge?.set(this.#cache.size);
+  }
+
+  /** The offender at this address (any notation of it), or undefined if unknown or expired. */
+  get(ip: string): Offender | undefined {
+    const entry = this.#cache.peek(canonicalIp(ip) ?? ip);
+    return entry ? snapshot(entry) : undefined;
+  }
+
+  /** Up to `limit` offenders, the most recently seen first. */
+  list(limit = 100): Offender[] {
+    const out: Offender[] = [];
+    if (limit <= 0) return out;
+    for (const entry of this.#cache.values()) {
+      out.push(snapshot(entry));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** Records the reverse-DNS name of a known address; ignored if the address is not (or no longer) known. */
+  setHostname(ip: string, name: string | null): void {
+    const entry = this.#cache.peek(canonicalIp(ip) ?? ip);
+    if (entry) entry.hostname = name === null ? null : sanitiseLine(name, 253);
+  }
+
+  /** Addresses held, including any expired ones not yet purged (see `purgeStale`). */
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** Drops expired entries now (expiry is otherwise lazy); the app calls this periodically. */
+  purgeStale(): void {
+    this.#cache.purgeStale();
+    this.#gauge?.set(this.#cache.size);
+  }
+
+  clear(): void {
+    this.#cache.clear();
+    this.#gauge?.set(0);
+  }
+
+  #newEntry(ip: string, at: Date): Entry {
+    return { ip, firstSeen: at, lastSeen: at, hits: 0, signatures: new Map(), otherHits: 0, family: '', samples: [], hostname: null };
+  }
+
+  #countSignature(entry: Entry, id: string): void {
+    const count = entry.signatures.get(id);
+    if (count !== undefined) entry.signatures.set(id, count + 1);
+    else if (entry.signatures.size < this.#maxSignatures) entry.signatures.set(id, 1);
+    else entry.otherHits += 1;
+  }
+}
+
+function snapshot(e: Entry): Offender {
+  return {
+    ip: e.ip,
+    firstSeen: new Date(e.firstSeen),
+    lastSeen: new Date(e.lastSeen),
+    hits: e.hits,
+    signatures: Object.fromEntries(e.signatures),
+    otherHits: e.otherHits,
+    family: e.family,
+    samples: [...e.samples],
+    hostname: e.hostname,
+  };
+}

@@ -1,0 +1,45 @@
+import type { IncomingMessage } from 'node:http';
+import ipaddr from 'ipaddr.js';
+import proxyaddr from 'proxy-addr';
+
+/** Finds a request's client address; built once per proxy from `--trust-proxy`. */
+export type ClientAddressOf = (req: IncomingMessage) => string;
+
+/**
+ * Without trusted proxies the client is the socket peer. With them it is the right-most
+ * `X-Forwarded-For` entry not in a trusted range (`proxy-addr` semantics), so a client cannot
+ * pick its own address by sending the header: only entries appended by trusted hops count.
+ */
+export function clientAddressResolver(trustProxy: readonly string[]): ClientAddressOf {
+  if (trustProxy.length === 0) return (req) => normaliseAddress(req.socket.remoteAddress);
+  const trust = proxyaddr.compile([...trustProxy]);
+  return (req) => {
+    const hops = proxyaddr.all(req, trust);
+    // A non-address entry can only be one the client wrote before a forged trusted hop; fall
+    // back to the nearest hop that is an address.
+    for (let i = hops.length - 1; i >= 0; i--) {
+      if (ipaddr.isValid(hops[i]!)) return normaliseAddress(hops[i]);
+    }
+    return normaliseAddress(req.socket.remoteAddress);
+  };
+}
+
+/** `::ffff:192.0.2.1` → `192.0.2.1`; other addresses in their canonical text form. */
+export function normaliseAddress(address: string | undefined): string {
+  if (address === undefined) return 'unknown';
+  try {
+    return ipaddr.process(address).toString();
+  } catch {
+    return address;
+  }
+}
+
+/** Whether the socket peer is one of the trusted proxies (may set forwarding headers). */
+export function trustedPeerTest(trustProxy: readonly string[]): (req: IncomingMessage) => boolean {
+  if (trustProxy.length === 0) return () => false;
+  const trust = proxyaddr.compile([...trustProxy]);
+  return (req) => {
+    const peer = req.socket.remoteAddress;
+    return peer !== undefined && trust(peer, 0);
+  };
+}

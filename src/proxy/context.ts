@@ -1,0 +1,41 @@
+import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
+import type { Options } from '../config/options.js';
+import type { NormalisedRequest } from '../detect/types.js';
+import type { Metrics } from '../admin/metrics.js';
+import type { Logger } from '../log.js';
+import { clientAddressResolver, normaliseAddress, trustedPeerTest } from './client-address.js';
+import type { Inspector } from './inspect.js';
+
+/** What every request handler of one proxy shares; built once in `createProxy`. */
+export interface ProxyContext {
+  options: Options;
+  metrics: Metrics;
+  logger: Logger;
+  inspector: Inspector;
+  onNotFound: ((ip: string, req: NormalisedRequest, at: Date) => void) | undefined;
+  /** The client address of a request (after `--trust-proxy` / `--client-ip-header`). */
+  clientAddress(req: IncomingMessage): string;
+  /** Whether the socket peer is a trusted proxy (its forwarding headers are believed). */
+  isTrustedPeer(req: IncomingMessage): boolean;
+  /** True once `close()` has begun: responses then close their connection. */
+  closing: boolean;
+}
+
+export function addressFunctions(options: Options): Pick<ProxyContext, 'clientAddress' | 'isTrustedPeer'> {
+  const fromForwardedFor = clientAddressResolver(options.trustProxy);
+  const isTrustedPeer = trustedPeerTest(options.trustProxy);
+  const header = options.clientIpHeader;
+  if (header === undefined) return { clientAddress: fromForwardedFor, isTrustedPeer };
+  return {
+    isTrustedPeer,
+    clientAddress(req) {
+      const value = req.headers[header];
+      if (typeof value === 'string' && isTrustedPeer(req)) {
+        const address = normaliseAddress(value.trim());
+        if (isIP(address) !== 0) return address;
+      }
+      return fromForwardedFor(req);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { Engine, NormalisedRequest, RequestView } from '../detect/types.js';
+import type { DetectionEvent } from '../events.js';
+import type { LogRecord } from './record.js';
+import { printable } from './summary.js';
+
+export interface Classified {
+  /** The signature detection, if any. */
+  event: DetectionEvent | null;
+  normalised: NormalisedRequest;
+  at: Date;
+}
+
+/**
+ * Judges one logged request the way the proxy judges a live one: the request stage first and,
+ * when nothing matches there and the logged status is 404, the 404 stage. User-Agent and Referer
+ * are the only headers a log keeps; they go to header inspection like live headers.
+ */
+export function classifyRecord(engine: Engine, record: LogRecord, fallbackTime: Date): Classified {
+  const headers: Record<string, string> = {};
+  if (record.userAgent !== undefined) headers['user-agent'] = record.userAgent;
+  if (record.referer !== undefined) headers['referer'] = record.referer;
+  const view: RequestView = { method: record.method, target: record.target, headers };
+  const normalised = engine.normalise(view);
+  const at = record.at ?? fallbackTime;
+  const verdict = engine.match(normalised, 'request') ?? (record.status === 404 ? engine.match(normalised, '404') : null);
+  const event: DetectionEvent | null = verdict
+    ? { ip: record.ip, verdict, at, action: 'observed', requestLine: sanitiseRequestLine(record.method, record.target) }
+    : null;
+  return { event, normalised, at };
+}
+
+/** `METHOD target`, control and non-ASCII bytes shown as `\xHH`, cut to 200 characters. */
+export function sanitiseRequestLine(method: string, target: string): string {
+  return printable(method ? `${method} ${target.slice(0, 400)}` : target.slice(0, 400)).slice(0, 200);
+}

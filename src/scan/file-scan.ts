@@ -1,0 +1,86 @@
+import type { Engine, NormalisedRequest } from '../detect/types.js';
+import type { DetectionListener } from '../events.js';
+import { classifyRecord } from './classify.js';
+import { createParser, SNIFF_LINES, sniffFormat } from './formats/index.js';
+import type { Line } from './lines.js';
+import type { FormatName, LineParser } from './record.js';
+import type { FileSummary, ScanTally } from './summary.js';
+
+export interface ScanDeps {
+  /** Read once per line, so a rules reload during `--follow` takes effect at once. */
+  engine: () => Engine;
+  /** Every signature detection goes here (offender store, metrics, notices), as from the proxy. */
+  onDetection: DetectionListener;
+  /** Every logged 404 goes here (the 404-storm detector), as the proxy's `onNotFound`. */
+  onNotFound?: (ip: string, request: NormalisedRequest, at: Date) => void;
+  /** Time for lines that log none. Default: now. */
+  now?: () => Date;
+}
+
+/**
+ * One input's lines → records → detections. With `auto`, the first lines are held until the
+ * format is known (at most SNIFF_LINES), then replayed; `flush()` decides early when the input
+ * pauses (a followed file with few lines).
+ */
+export class FileScan {
+  private parser: LineParser | null;
+  private held: { text: string; number: number }[] = [];
+  private heldNonBlank = 0;
+  private lineNumber = 0;
+
+  constructor(
+    readonly summary: FileSummary,
+    private readonly tally: ScanTally,
+    private readonly deps: ScanDeps,
+    format: FormatName,
+  ) {
+    this.parser = format === 'auto' ? null : createParser(format);
+    if (this.parser) summary.format = this.parser.format;
+  }
+
+  feed(line: Line): void {
+    this.lineNumber++;
+    this.summary.lines++;
+    if (!('text' in line)) {
+      this.tally.unparsable(this.summary, this.lineNumber, `(line of ${line.oversizedBytes} bytes, over the limit)`);
+      return;
+    }
+    if (this.parser) {
+      this.handle(this.parser, line.text, this.lineNumber);
+      return;
+    }
+    this.held.push({ text: line.text, number: this.lineNumber });
+    if (line.text.trim() !== '') this.heldNonBlank++;
+    // Blank lines are held too, so cap them as well.
+    if (this.heldNonBlank >= SNIFF_LINES || this.held.length >= SNIFF_LINES * 20) this.flush();
+  }
+
+  /** Decides the format from the lines held so far (if undecided) and processes them. */
+  flush(): void {
+    if (this.parser || this.held.length === 0) return;
+    const format = sniffFormat(this.held.map((h) => h.text));
+    this.parser = createParser(format ?? 'combined');
+    this.summary.format = format;
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.handle(this.parser, h.text, h.number);
+  }
+
+  private handle(parser: LineParser, text: string, number: number): void {
+    const record = parser.parse(text);
+    if (record === 'skip') {
+      this.summary.skipped++;
+      return;
+    }
+    if (record === null) {
+      this.tally.unparsable(this.summary, number, text);
+      return;
+    }
+    this.summary.records++;
+    this.tally.current = this.summary;
+    this.tally.currentLine = number;
+    const { event, normalised, at } = classifyRecord(this.deps.engine(), record, this.deps.now?.() ?? new Date());
+    if (event) this.deps.onDetection(event);
+    if (record.status === 404) this.deps.onNotFound?.(record.ip, normalised, at);
+  }
+}

@@ -1,0 +1,57 @@
+import { isIP } from 'node:net';
+import type { LineParser, LogRecord } from '../record.js';
+import { splitRequestLine } from '../record.js';
+import { headerValue, normaliseAddress, parseClfDate, parseStatus } from './common.js';
+
+/**
+ * NCSA common / combined log format as Apache and nginx write it, found anywhere in the line so
+ * that the prefixes real deployments add still parse: a virtual host (`%v`), a syslog header
+ * (`Sep 15 16:13:46 host nginx[2869]: `), a container runtime's (`2022-…Z stdout F `), an extra
+ * request-id column. Quoted fields use the servers' escapes (`\"`, `\\`, `\xHH`). Trailing extra
+ * columns (X-Forwarded-For, upstream times) are ignored.
+ */
+const QUOTED = '"([^"\\\\]*(?:\\\\.[^"\\\\]*)*)"';
+const CLF = new RegExp(`\\[([^\\]]{10,40})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)(?: ${QUOTED} ${QUOTED})?`);
+
+export function createClfParser(format: 'combined' | 'common' | 'nginx' = 'combined'): LineParser {
+  return { format, parse: parseClfLine };
+}
+
+export function parseClfLine(line: string): LogRecord | 'skip' | null {
+  if (line.trim() === '') return 'skip';
+  const m = CLF.exec(line);
+  if (!m) return null;
+  const ip = pickAddress(line.slice(0, m.index));
+  if (ip === null) return null;
+  const { method, target } = splitRequestLine(unescapeLogged(m[2]!));
+  const record: LogRecord = { ip, at: parseClfDate(m[1]!), method, target, status: parseStatus(m[3]) };
+  const referer = headerValue(m[5] === undefined ? undefined : unescapeLogged(m[5]));
+  const userAgent = headerValue(m[6] === undefined ? undefined : unescapeLogged(m[6]));
+  if (referer !== undefined) record.referer = referer;
+  if (userAgent !== undefined) record.userAgent = userAgent;
+  return record;
+}
+
+/**
+ * The columns before `[date]` end in `host ident user`. The host is the third from the end when
+ * it is an address; otherwise (a request-id column, a syslog prefix) the last address among them.
+ */
+function pickAddress(prefix: string): string | null {
+  const tokens = prefix.trim().split(/\s+/);
+  if (tokens.length < 3) return null;
+  const standard = tokens[tokens.length - 3]!;
+  if (isIP(standard)) return normaliseAddress(standard);
+  for (let i = tokens.length - 1; i >= 0; i--) if (isIP(tokens[i]!)) return normaliseAddress(tokens[i]!);
+  return standard === '-' ? null : standard;
+}
+
+/** Undoes Apache's and nginx's escaping: `\"`, `\\`, `\xHH` (a raw byte, kept as that char code). */
+export function unescapeLogged(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => {
+    if (e.length === 3) return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (e === 'n') return '\n';
+    if (e === 't') return '\t';
+    return e;
+  });
+}

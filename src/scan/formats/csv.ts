@@ -1,0 +1,91 @@
+import type { LineParser, LogRecord } from '../record.js';
+import { splitRequestLine } from '../record.js';
+import { headerValue, normaliseAddress, parseIsoDate, parseStatus } from './common.js';
+
+/**
+ * The CSV export some hosting panels write: `"Host","Log Name","Date Time","Time Zone","Method",
+ * "URL","Response Code","Bytes Sent","Referer","User Agent"`. Columns are found by the header
+ * names when a header line is present, else taken in that order. Quotes inside a field are
+ * escaped with a backslash (`\"`) or doubled (`""`).
+ */
+export const CSV_COLUMNS = ['host', 'log name', 'date time', 'time zone', 'method', 'url', 'response code', 'bytes sent', 'referer', 'user agent'];
+
+export function createCsvParser(): LineParser {
+  let columns = new Map(CSV_COLUMNS.map((name, i) => [name, i]));
+  return {
+    format: 'csv',
+    parse(line: string): LogRecord | 'skip' | null {
+      if (line.trim() === '') return 'skip';
+      const cells = splitCsv(line);
+      if (!cells) return null;
+      if (cells[0]?.toLowerCase() === 'host') {
+        columns = new Map(cells.map((name, i) => [name.trim().toLowerCase(), i]));
+        return 'skip';
+      }
+      return toRecord(columns, cells);
+    },
+  };
+}
+
+function toRecord(columns: Map<string, number>, cells: string[]): LogRecord | null {
+  if (cells.length !== columns.size) return null;
+  const get = (name: string): string | undefined => {
+    const i = columns.get(name);
+    return i === undefined ? undefined : cells[i];
+  };
+  const host = get('host');
+  const url = get('url');
+  if (!host || url === undefined) return null;
+  const [date = '', time = ''] = (get('date time') ?? '').split(' ');
+  // The Method column may be empty for non-HTTP garbage; then the URL column holds what came.
+  const logged = get('method') ? { method: get('method')!.toUpperCase(), target: url } : splitRequestLine(url);
+  const record: LogRecord = {
+    ip: normaliseAddress(host),
+    at: parseIsoDate(date, time, get('time zone') ?? ''),
+    method: logged.method,
+    target: logged.target,
+    status: parseStatus(get('response code')),
+  };
+  const referer = headerValue(get('referer'));
+  const userAgent = headerValue(get('user agent'));
+  if (referer !== undefined) record.referer = referer;
+  if (userAgent !== undefined) record.userAgent = userAgent;
+  return record;
+}
+
+/** One CSV line into cells, or null when a quote is left open. Unquoted cells are taken as is. */
+export function splitCsv(line: string): string[] | null {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let cell = '';
+      i++;
+      for (;;) {
+        if (i >= line.length) return null;
+        const c = line[i]!;
+        if (c === '\\' && i + 1 < line.length) {
+          cell += line[i + 1];
+          i += 2;
+        } else if (c === '"' && line[i + 1] === '"') {
+          cell += '"';
+          i += 2;
+        } else if (c === '"') {
+          i++;
+          break;
+        } else {
+          cell += c;
+          i++;
+        }
+      }
+      cells.push(cell);
+    } else {
+      const end = line.indexOf(',', i);
+      cells.push(line.slice(i, end < 0 ? line.length : end));
+      i = end < 0 ? line.length : end;
+    }
+    if (i >= line.length) return cells;
+    if (line[i] !== ',') return null;
+    i++;
+  }
+}

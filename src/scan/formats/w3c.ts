@@ -1,0 +1,53 @@
+import type { LineParser, LogRecord } from '../record.js';
+import { headerValue, normaliseAddress, parseIsoDate, parseStatus } from './common.js';
+
+/**
+ * W3C extended log format (IIS): space-separated columns named by the latest `#Fields:`
+ * directive, `-` for empty, `+` for spaces inside User-Agent and Referer. Times are UTC.
+ * Data lines before any `#Fields:` are unparsable (the columns are unknown).
+ */
+export function createW3cParser(): LineParser {
+  let columns: Map<string, number> | null = null;
+  return {
+    format: 'w3c',
+    parse(line: string): LogRecord | 'skip' | null {
+      if (line.trim() === '') return 'skip';
+      if (line.startsWith('#')) {
+        const fields = /^#Fields:\s*(.*)$/i.exec(line);
+        if (fields) columns = new Map(fields[1]!.trim().split(/\s+/).map((name, i) => [name.toLowerCase(), i]));
+        return 'skip';
+      }
+      if (!columns) return null;
+      const cells = line.trim().split(/\s+/);
+      if (cells.length !== columns.size) return null;
+      return toRecord(columns, cells);
+    },
+  };
+}
+
+function toRecord(columns: Map<string, number>, cells: string[]): LogRecord | null {
+  const get = (name: string): string | undefined => {
+    const i = columns.get(name);
+    return i === undefined ? undefined : cells[i];
+  };
+  const ip = get('c-ip');
+  const method = get('cs-method');
+  const stem = get('cs-uri-stem');
+  if (!ip || ip === '-' || !method || !stem) return null;
+  const query = get('cs-uri-query');
+  const target = query && query !== '-' ? `${stem}?${query}` : stem;
+  const date = get('date');
+  const time = get('time');
+  const record: LogRecord = {
+    ip: normaliseAddress(ip),
+    at: date && time ? parseIsoDate(date, time) : null,
+    method: method.toUpperCase(),
+    target,
+    status: parseStatus(get('sc-status')),
+  };
+  const userAgent = headerValue(get('cs(user-agent)')?.replace(/\+/g, ' '));
+  const referer = headerValue(get('cs(referer)'));
+  if (userAgent !== undefined) record.userAgent = userAgent;
+  if (referer !== undefined) record.referer = referer;
+  return record;
+}

@@ -1,0 +1,36 @@
+/** One access-log line, parsed. Text fields are exactly as logged, after the format's own unescaping. */
+export interface LogRecord {
+  /** The client address as logged (an IP address; a host name if the server logged names). */
+  ip: string;
+  /** When the request was logged; null when the line has no usable time. */
+  at: Date | null;
+  /** Upper-case method, or '' when the logged request is not an HTTP request line (TLS bytes, garbage). */
+  method: string;
+  /** The request-target as logged (`/default.ida?NNN`); the whole logged request when it is not HTTP. */
+  target: string;
+  /** The status the server answered, or null when not logged. */
+  status: number | null;
+  userAgent?: string;
+  referer?: string;
+}
+
+/** Names `--format` accepts. `nginx` is combined plus nginx's `\xHH` escapes (the CLF parser reads both). */
+export const FORMAT_NAMES = ['combined', 'common', 'nginx', 'w3c', 'csv', 'auto'] as const;
+export type FormatName = (typeof FORMAT_NAMES)[number];
+
+/**
+ * A parser for one file. `parse` returns a record, `'skip'` for lines that carry no request by
+ * design (W3C `#` directives, the CSV header, blank lines), or null for an unparsable line.
+ * Stateful because W3C's `#Fields:` directive changes the columns mid-file.
+ */
+export interface LineParser {
+  readonly format: Exclude<FormatName, 'auto'>;
+  parse(line: string): LogRecord | 'skip' | null;
+}
+
+/** Splits `METHOD target HTTP/x.y`; anything else is kept whole as the target with method ''. */
+export function splitRequestLine(request: string): { method: string; target: string } {
+  const m = /^([A-Za-z][A-Za-z0-9_-]{0,31}) +(\S.*?)(?: +HTTP\/\d(?:\.\d)?)?$/s.exec(request);
+  if (m) return { method: m[1]!.toUpperCase(), target: m[2]! };
+  return { method: '', target: request };
+}

@@ -1,0 +1,70 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { ROOT, run, tempDir } from './support.js';
+import { exportedMetricNames, startWormwatchForMetrics } from './wormwatch-metrics.js';
+
+interface Target { expr: string; refId: string }
+interface Panel { id: number; title: string; type: string; datasource: { uid: string }; targets: Target[] }
+interface Dashboard {
+  uid: string;
+  panels: Panel[];
+  templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] };
+}
+
+const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'wormwatch.json'), 'utf8')) as Dashboard;
+const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr })));
+
+/** Grafana's own variables become what Prometheus would see after Grafana expands them. */
+function expand(expr: string): string {
+  return expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h').replace(/\$(job|instance)\b/g, '.*');
+}
+
+describe('deploy/grafana dashboard', () => {
+  it('takes its data source from a ${datasource} variable in every panel and query variable', () => {
+    const ds = dashboard.templating.list.find((v) => v.name === 'datasource');
+    assert.equal(ds?.type, 'datasource');
+    assert.equal(ds?.query, 'prometheus');
+    for (const p of dashboard.panels) assert.equal(p.datasource.uid, '${datasource}', p.title);
+    for (const v of dashboard.templating.list.filter((t) => t.type === 'query')) assert.equal(v.datasource?.uid, '${datasource}', v.name);
+  });
+
+  it('has the panels users asked for', () => {
+    const titles = dashboard.panels.map((p) => p.title);
+    for (const want of ['Request rate by outcome', 'Upstream latency', 'Detections by family', 'Detections by signature', 'Offenders', 'Notices by result', 'Notice queue depth by state']) {
+      assert.ok(titles.includes(want), `missing panel ${want}`);
+    }
+    const latency = dashboard.panels.find((p) => p.title === 'Upstream latency')!;
+    assert.deepEqual(latency.targets.map((t) => /histogram_quantile\((0\.\d+)/.exec(t.expr)?.[1]), ['0.5', '0.99']);
+    assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length, 'panel ids are unique');
+  });
+
+  it('uses only valid PromQL (promtool check rules on every panel query)', async () => {
+    const tmp = tempDir('grafana');
+    try {
+      const rules = exprs.map((e, i) => ({ record: `wormwatch_dashboard:panel_${i}`, expr: expand(e.expr) }));
+      const file = join(tmp.path, 'panels.yml');
+      writeFileSync(file, YAML.stringify({ groups: [{ name: 'dashboard', rules }] }));
+      const r = await run('promtool', ['check', 'rules', file]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`SUCCESS: ${rules.length} rules found`));
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('names only metrics that a running wormwatch exports', async () => {
+    const ww = await startWormwatchForMetrics();
+    try {
+      const exported = await exportedMetricNames(ww.metricsUrl);
+      const queries = [...exprs.map((e) => e.expr), ...dashboard.templating.list.map((v) => JSON.stringify(v.query))];
+      const used = new Set(queries.flatMap((q) => q.match(/\bwormwatch_[a-z0-9_]+\b/g) ?? []));
+      assert.ok(used.size >= 8, `only ${used.size} metric names found in the dashboard`);
+      const missing = [...used].filter((name) => !exported.has(name));
+      assert.deepEqual(missing, [], `dashboard names metrics wormwatch does not export: ${missing.join(', ')}`);
+    } finally {
+      await ww.stop();
+    }
+  });
+});

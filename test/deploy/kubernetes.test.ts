@@ -1,0 +1,140 @@
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { CLI, ROOT, cleanEnv, freePorts, run, startChild, tempDir, waitFor } from './support.js';
+
+const DIR = join(ROOT, 'deploy', 'kubernetes');
+
+type Doc = any;
+
+function load(file: string): Doc[] {
+  return YAML.parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => {
+    assert.deepEqual(d.errors, [], `${file}: ${d.errors.join('; ')}`);
+    return d.toJS();
+  });
+}
+
+const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
+const docs = files.filter((f) => f !== 'kustomization.yaml').flatMap((f) => load(f).map((d) => ({ file: f, doc: d })));
+const find = (kind: string): Doc => {
+  const hit = docs.find((d) => d.doc.kind === kind);
+  assert.ok(hit, `no ${kind} manifest`);
+  return hit.doc;
+};
+const deployment = find('Deployment');
+const pod = deployment.spec.template;
+const sidecar = pod.spec.containers.find((c: Doc) => c.name === 'wormwatch');
+const flag = (name: string): string | undefined => (sidecar.args as string[]).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const portOf = (addr: string | undefined): number => Number(addr?.split(':').pop());
+
+/** The sidecar's environment as the kubelet builds it: envFrom the ConfigMap, then env (Secret refs resolved from the example). */
+function sidecarEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const from of sidecar.envFrom ?? []) {
+    const cm = docs.find((d) => d.doc.kind === 'ConfigMap' && d.doc.metadata.name === from.configMapRef?.name);
+    assert.ok(cm, `envFrom names a missing ConfigMap ${from.configMapRef?.name}`);
+    Object.assign(env, cm.doc.data);
+  }
+  for (const e of sidecar.env ?? []) {
+    if (e.value !== undefined) env[e.name] = String(e.value);
+    else if (e.valueFrom?.secretKeyRef) {
+      const ref = e.valueFrom.secretKeyRef;
+      const secret = docs.find((d) => d.doc.kind === 'Secret' && d.doc.metadata.name === ref.name);
+      assert.ok(secret, `env ${e.name} names a missing Secret ${ref.name}`);
+      const value = secret.doc.stringData?.[ref.key];
+      assert.ok(typeof value === 'string', `Secret ${ref.name} has no key ${ref.key}`);
+      env[e.name] = value;
+    } else assert.fail(`env ${e.name} has neither value nor secretKeyRef`);
+  }
+  return env;
+}
+
+describe('deploy/kubernetes manifests', () => {
+  it('parse, each with apiVersion, kind and name, and kustomization lists every one', () => {
+    for (const { file, doc } of docs) {
+      assert.ok(doc.apiVersion && doc.kind && doc.metadata?.name, `${file}: missing apiVersion, kind or metadata.name`);
+    }
+    const [kustomization] = load('kustomization.yaml');
+    assert.equal(kustomization.kind, 'Kustomization');
+    assert.deepEqual([...kustomization.resources].sort(), files.filter((f) => f !== 'kustomization.yaml').sort());
+    assert.deepEqual(docs.map((d) => d.doc.kind).sort(), ['ConfigMap', 'Deployment', 'PodMonitor', 'Secret', 'Service']);
+  });
+
+  it('probe the admin port (/healthz, /readyz) through a named metrics port', () => {
+    const metricsPort = sidecar.ports.find((p: Doc) => p.name === 'metrics');
+    assert.ok(metricsPort, 'no port named metrics');
+    assert.equal(metricsPort.containerPort, portOf(flag('admin-listen')));
+    assert.equal(sidecar.livenessProbe.httpGet.path, '/healthz');
+    assert.equal(sidecar.readinessProbe.httpGet.path, '/readyz');
+    assert.equal(sidecar.livenessProbe.httpGet.port, 'metrics');
+    assert.equal(sidecar.readinessProbe.httpGet.port, 'metrics');
+    assert.equal(pod.metadata.annotations['prometheus.io/port'], String(metricsPort.containerPort));
+    assert.equal(pod.metadata.annotations['prometheus.io/path'], '/metrics');
+    const monitor = find('PodMonitor');
+    assert.equal(monitor.spec.podMetricsEndpoints[0].port, 'metrics');
+    assert.deepEqual(monitor.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
+  });
+
+  it('route the Service to wormwatch, and wormwatch to the app over loopback', () => {
+    const service = find('Service');
+    assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
+    const target = service.spec.ports[0].targetPort;
+    const httpPort = sidecar.ports.find((p: Doc) => p.name === target);
+    assert.ok(httpPort, `Service targets port ${target}, which the sidecar does not name`);
+    assert.equal(httpPort.containerPort, portOf(flag('listen')));
+    const upstream = new URL(flag('upstream')!);
+    assert.equal(upstream.hostname, '127.0.0.1');
+    const app = pod.spec.containers.find((c: Doc) => c.name !== 'wormwatch');
+    assert.ok(JSON.stringify(app.args).includes(`127.0.0.1:${upstream.port}`), 'the app does not listen where wormwatch forwards');
+  });
+
+  it('run as non-root on a read-only root filesystem, with an emptyDir data directory and resources', () => {
+    assert.equal(pod.spec.securityContext.runAsNonRoot, true);
+    for (const c of pod.spec.containers) {
+      assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
+      assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
+      assert.ok(c.resources?.requests && c.resources?.limits?.memory, `${c.name} has no resources`);
+    }
+    const mount = sidecar.volumeMounts.find((m: Doc) => m.mountPath === flag('data-dir'));
+    assert.ok(mount, '--data-dir is not a mounted volume');
+    const volume = pod.spec.volumes.find((v: Doc) => v.name === mount.name);
+    assert.ok(volume?.emptyDir, 'the data directory is not an emptyDir');
+    assert.ok(pod.spec.terminationGracePeriodSeconds > 10, 'grace period shorter than --shutdown-grace');
+  });
+
+  it('give wormwatch serve --check-config args and env it accepts', async () => {
+    const env = sidecarEnv();
+    assert.match(env.WORMWATCH_SMTP_URL ?? '', /^smtps?:\/\//);
+    const r = await run(CLI[0], [...CLI.slice(1), ...sidecar.args, '--check-config'], { env: cleanEnv(env) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /configuration OK/);
+    assert.match(r.stdout, /upstream http:\/\/127\.0\.0\.1:5678/);
+  });
+
+  it('answer the probes on a running sidecar started with those args and env', async function () {
+    this.timeout(30_000);
+    const data = tempDir('k8s');
+    const [listen, admin] = (await freePorts(2)) as [number, number];
+    // Same args and env; only the ports and the data directory are the test's, and notices
+    // stay in the outbox (no SMTP server to talk to here).
+    const args = (sidecar.args as string[]).map((a) => a
+      .replace(/^--listen=.*/, `--listen=127.0.0.1:${listen}`)
+      .replace(/^--admin-listen=.*/, `--admin-listen=127.0.0.1:${admin}`)
+      .replace(/^--data-dir=.*/, `--data-dir=${data.path}`));
+    const child = startChild(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, env: cleanEnv({ ...sidecarEnv(), WORMWATCH_NOTIFY: 'outbox', WORMWATCH_LOG_LEVEL: 'warn' }) });
+    try {
+      for (const probe of [sidecar.readinessProbe, sidecar.livenessProbe]) {
+        const status = await waitFor(`${probe.httpGet.path} answers`, async () => {
+          if (child.proc.exitCode !== null) throw new Error(`wormwatch exited: ${child.output()}`);
+          const res = await fetch(`http://127.0.0.1:${admin}${probe.httpGet.path}`).catch(() => null);
+          return res?.status === 200 ? res.status : undefined;
+        }, 20_000);
+        assert.equal(status, 200);
+      }
+    } finally {
+      await child.stop();
+      data.remove();
+    }
+  });
+});

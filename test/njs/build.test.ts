@@ -1,0 +1,80 @@
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { defaultEngine } from '../../src/detect/index.js';
+import { buildNjsModule } from '../../src/njs/build.js';
+import { VERSION } from '../../src/version.js';
+import { CLI, run, tempDir } from '../deploy/support.js';
+import { nodeHeaderObject, wireExamples } from './examples.js';
+
+interface NjsModule { classify(r: unknown): string }
+
+/** Loads the generated module as njs would, with its `export default` as the result. */
+function load(source: string): NjsModule {
+  return runInNewContext(source.replace(/^export default /m, 'module = '), { module: null }, { timeout: 5_000 }) as NjsModule;
+}
+
+/** The parts of njs's request object that `classify` reads, for a request given as Node sees it. */
+function njsRequest(method: string, target: string, headers: [string, string][], errors: string[]) {
+  return { method, rawHeadersIn: headers, rawVariables: { request_uri: Buffer.from(target, 'latin1') }, variables: { request_uri: target }, error: (m: string) => errors.push(m) };
+}
+
+describe('wormwatch build-njs', () => {
+  const engine = defaultEngine();
+  const source = buildNjsModule(engine.signatures, VERSION);
+
+  it('prints the module on standard output, and writes the same with --out', async () => {
+    const tmp = tempDir('njs');
+    try {
+      const out = join(tmp.path, 'wormwatch.js');
+      const printed = await run(CLI[0], [...CLI.slice(1), 'build-njs']);
+      assert.equal(printed.code, 0, printed.stderr);
+      assert.equal(printed.stdout, source);
+      const written = await run(CLI[0], [...CLI.slice(1), 'build-njs', '--out', out]);
+      assert.equal(written.code, 0, written.stderr);
+      assert.equal(readFileSync(out, 'utf8'), source);
+      assert.match(written.stderr, /wrote .*wormwatch\.js/);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('carries every request-stage signature and no 404-stage one', () => {
+    for (const s of engine.signatures) {
+      const present = source.includes(`"id": ${JSON.stringify(s.id)}`);
+      assert.equal(present, s.stage === 'request', `${s.id} (${s.stage})`);
+    }
+    assert.match(source, /^export default \{ classify: classify \};$/m);
+  });
+
+  it('avoids what njs 0.7.9 lacks (classes, arrows, spread, destructuring, for...of, Map/Set, ?. and ??)', () => {
+    const code = source.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
+    for (const [what, re] of [['class', /\bclass\s/], ['arrow function', /=>/], ['spread', /\.\.\.[\w[(]/], ['for...of', /for\s*\([^)]*\bof\b/],
+      ['Map/Set', /\bnew (?:Map|Set|WeakMap)\b/], ['optional chaining', /\?\.[\w[(]/], ['nullish coalescing', /\?\?/], ['template literal', /`/], ['async', /\basync\b|\bawait\b/]] as const) {
+      assert.doesNotMatch(code, re, `generated module uses ${what}`);
+    }
+  });
+
+  it('classifies every catalogue example as the Node engine does (in-process)', () => {
+    const mod = load(source);
+    const examples = wireExamples(engine.signatures);
+    const errors: string[] = [];
+    let flagged = 0;
+    for (const ex of examples) {
+      const expected = engine.match(engine.normalise({ method: ex.method, target: ex.target, headers: nodeHeaderObject(ex.headers) }), 'request')?.signature.id ?? '';
+      const got = mod.classify(njsRequest(ex.method, ex.target, ex.headers, errors));
+      assert.equal(got, expected, `${ex.name}: ${ex.requestLine}`);
+      if (expected) flagged++;
+    }
+    assert.deepEqual(errors, []);
+    assert.ok(flagged > 0 && flagged < examples.length, `${flagged} of ${examples.length} flagged`);
+  });
+
+  it('returns an empty verdict, and says why in the error log, when the request object is unusable', () => {
+    const errors: string[] = [];
+    assert.equal(load(source).classify({ method: 'GET', rawHeadersIn: null, variables: {}, error: (m: string) => errors.push(m) }), '');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!, /wormwatch classify failed/);
+  });
+});

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startWormwatch, type Wormwatch } from '../src/app.js';
+import { loadOptions } from '../src/config/load.js';
+import type { Signature } from '../src/detect/types.js';
+import type { DetectionEvent } from '../src/events.js';
+import { createLogger } from '../src/log.js';
+import { rulesReloadExtension } from '../src/reload.js';
+import { startOrigin, type Origin } from './helpers/origin.js';
+
+const userRule: Signature = {
+  id: 'user-custom-probe', family: 'scanner', title: 'Custom probe', description: 'A probe for /custom-probe.', references: [],
+  stage: 'request', match: { target: 'path', pattern: '/custom-probe$', literals: ['custom-probe'] },
+  examples: { positive: [{ request: 'GET /custom-probe HTTP/1.1' }], negative: [{ request: 'GET / HTTP/1.1' }] },
+};
+
+describe('rule reloads (SIGHUP and POST /reload)', () => {
+  let dir: string;
+  let rulesFile: string;
+  let origin: Origin;
+  let app: Wormwatch;
+  const logs: string[] = [];
+  const detections: DetectionEvent[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wormwatch-reload-'));
+    rulesFile = join(dir, 'rules.json');
+    writeFileSync(rulesFile, '[]');
+    origin = await startOrigin({ fallback: (req, res) => { req.resume(); res.end('ok'); } });
+    const options = loadOptions({ env: {}, flags: { upstream: origin.url, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', logLevel: 'info', rules: rulesFile } });
+    app = await startWormwatch(options, {
+      logger: createLogger('info', { write: (line: string) => void logs.push(line) }),
+      extensions: [rulesReloadExtension, { name: 'recorder', onDetection: (e) => void detections.push(e) }],
+    });
+  });
+  after(async () => {
+    await app?.stop(0);
+    await origin?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const admin = (path: string, method = 'GET') => fetch(`http://127.0.0.1:${app.adminAddress.port}${path}`, { method });
+  const metric = async (name: string, labels = ''): Promise<number> => {
+    const text = await (await admin('/metrics')).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+    return line ? Number(line.split(' ')[1]) : NaN;
+  };
+
+  it('swaps rules under keep-alive load, by POST /reload and SIGHUP, with no failed request', async () => {
+    let running = true;
+    const results = { ok: 0, failed: [] as string[] };
+    const client = async (n: number): Promise<void> => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let i = 0; running; i++) {
+          const path = i % 3 === 0 ? '/custom-probe' : `/page/${n}/${i}`;
+          try {
+            const status = await get(agent, app.proxyAddress.port, path);
+            if (status === 200) results.ok++;
+            else results.failed.push(`${path}: ${status}`);
+          } catch (err) {
+            results.failed.push(`${path}: ${(err as Error).message}`);
+          }
+        }
+      } finally {
+        agent.destroy();
+      }
+    };
+    const load = Promise.all([0, 1, 2, 3].map(client));
+    const baseSize = app.engine().signatures.length;
+    try {
+      for (let round = 0; round < 6; round++) {
+        const withRule = round % 2 === 0;
+        writeFileSync(rulesFile, JSON.stringify(withRule ? [userRule] : []));
+        const okBefore = results.ok;
+        if (round % 3 === 2) {
+          const reloadsBefore = await metric('wormwatch_rules_reload_total', '{result="success"}');
+          process.kill(process.pid, 'SIGHUP');
+          await until(async () => (await metric('wormwatch_rules_reload_total', '{result="success"}')) === reloadsBefore + 1);
+        } else {
+          const res = await admin('/reload', 'POST');
+          assert.equal(res.status, 200);
+          assert.deepEqual(await res.json(), { ok: true, signatures: baseSize + (withRule ? 1 : 0) });
+        }
+        assert.equal(app.engine().signatures.length, baseSize + (withRule ? 1 : 0));
+        await until(async () => results.ok > okBefore + 8); // traffic keeps flowing between reloads
+      }
+    } finally {
+      running = false;
+      await load;
+    }
+    assert.deepEqual(results.failed, [], 'no request failed or was dropped');
+    assert.ok(results.ok > 48);
+    assert.ok(detections.some((e) => e.verdict.signature.id === 'user-custom-probe'), 'the reloaded user rule detected');
+    assert.equal(await metric('wormwatch_rules_reload_total', '{result="success"}'), 6);
+    assert.equal(await metric('wormwatch_rules_loaded'), baseSize);
+  });
+
+  it('keeps the running rules when the new file is bad, and says why in the log and the metrics', async () => {
+    writeFileSync(rulesFile, JSON.stringify([userRule]));
+    assert.equal((await admin('/reload', 'POST')).status, 200);
+    const running = app.engine();
+    // A rule whose own positive example does not match its pattern: the file is refused as a whole.
+    writeFileSync(rulesFile, JSON.stringify([userRule, { ...userRule, id: 'user-broken', match: { target: 'path', pattern: '/never$', literals: ['never'] } }]));
+    const res = await admin('/reload', 'POST');
+    assert.equal(res.status, 422);
+    const body = (await res.json()) as { ok: boolean; error: string; signatures: number };
+    assert.equal(body.ok, false);
+    assert.ok(body.error.includes(rulesFile) && body.error.includes('user-broken'), body.error);
+    assert.equal(app.engine(), running, 'the old engine keeps running');
+    assert.equal(await metric('wormwatch_rules_last_reload_success'), 0);
+    assert.equal(await metric('wormwatch_rules_reload_total', '{result="failure"}'), 1);
+    const failure = logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'rules-reload' && l.level === 50);
+    assert.ok(String(failure?.error).includes('user-broken'));
+    writeFileSync(rulesFile, '[{"id": "truncated", ');
+    assert.match(((await (await admin('/reload', 'POST')).json()) as { error: string }).error, /cannot parse/);
+    assert.equal(app.engine(), running, 'still the old engine');
+    const before = detections.length;
+    assert.equal(await get(new http.Agent(), app.proxyAddress.port, '/custom-probe'), 200);
+    assert.equal(detections.length, before + 1, 'the rule loaded before the bad file still detects');
+
+    writeFileSync(rulesFile, '[]');
+    assert.equal((await admin('/reload', 'POST')).status, 200);
+    assert.equal(await metric('wormwatch_rules_last_reload_success'), 1);
+  });
+});
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail('timed out');
+    await sleep(10);
+  }
+}
+
+function get(agent: http.Agent, port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
