@@ -3,14 +3,16 @@
  * by round; the matcher micro-benchmark; memory under an address flood. See bench/README.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { defaultEngine } from '../src/detect/index.js';
 import { VERSION } from '../src/version.js';
 import { httpText, runBounded, stopAll, stopChild } from './lib/children.js';
+import { cpuSeconds } from './lib/cpu.js';
 import { describeMachine } from './lib/machine.js';
 import { nginxAvailable, nginxVersion } from './lib/nginx.js';
 import { ratioOf, ratioTable, rounded, summariseTargets, targetTable, type RunRecord } from './lib/report.js';
+import { warmedUp } from './lib/stats.js';
 import { HELP, parseSettings, type Settings } from './lib/settings.js';
 import { ROOT, startBareProxy, startNginxTarget, startOrigin, startWormwatch, wormwatchEntry, type Target } from './lib/targets.js';
 import { wormMix, wormRequests } from './lib/traffic.js';
@@ -19,6 +21,8 @@ import { reportScript, rotationScript } from './lib/wrk-scripts.js';
 import { matcherTable, memoryTable, runMatcher, runPipelineFlood, runProxyFlood } from './lib/side-benches.js';
 
 interface Scenario { name: string; path: string; script: string; targets: string[] }
+
+const WARMUP_CHUNK_S = 2;
 
 const log = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`); };
 
@@ -92,18 +96,29 @@ async function throughput(settings: Settings, list: Scenario[], targets: Map<str
   const wrk = (s: Scenario, t: Target, durationS: number) => runWrk({
     port: t.port, path: s.path, script: s.script, connections: settings.connections, threads: settings.threads, durationS,
   });
+  // Warm-up until steady: a fresh Node proxy takes several seconds of load to reach its JIT-ed
+  // speed (longer when other work starves V8's compiler threads), so fixed short warm-ups are not
+  // enough. Chunks of WARMUP_CHUNK_S until two in a row agree within 10%, at most warmupS.
   if (settings.warmupS > 0) {
     for (const s of list) for (const name of s.targets) {
-      log(`warm-up ${s.name} ${name}`);
-      await wrk(s, targets.get(name)!, settings.warmupS);
+      const chunkS = Math.min(WARMUP_CHUNK_S, settings.warmupS);
+      const seen: number[] = [];
+      for (let spent = 0; spent < settings.warmupS; spent += chunkS) {
+        seen.push((await wrk(s, targets.get(name)!, chunkS)).rps);
+        if (warmedUp(seen)) break;
+      }
+      log(`warm-up ${s.name} ${name}: ${seen.map((r) => Math.round(r)).join(' → ')} req/s`);
     }
   }
   // Round by round, every target in turn (A B C D, A B C D, ...): drift hits all alike.
   for (let round = 1; round <= settings.rounds; round++) {
     for (const s of list) for (const name of s.targets) {
-      const result = await wrk(s, targets.get(name)!, settings.durationS);
-      log(`round ${round}/${settings.rounds} ${s.name} ${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`);
-      runs.push({ scenario: s.name, target: name, round, result });
+      const target = targets.get(name)!;
+      const cpuBefore = cpuSeconds(target.child?.pid);
+      const result = await wrk(s, target, settings.durationS);
+      const cpuUsPerRequest = ((cpuSeconds(target.child?.pid) - cpuBefore) * 1e6) / Math.max(1, result.requests);
+      log(`round ${round}/${settings.rounds} ${s.name} ${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${cpuUsPerRequest.toFixed(0)} CPU µs/req`);
+      runs.push({ scenario: s.name, target: name, round, result, cpuUsPerRequest });
     }
   }
   return runs;
@@ -157,7 +172,7 @@ async function main(): Promise<void> {
   const summaries = summariseTargets(runs);
   const ratios = ratiosFor(runs, list);
   const result = rounded({
-    wormwatch: VERSION, date: new Date().toISOString(), elapsedS: (Date.now() - started) / 1000,
+    wormwatch: VERSION, date: new Date().toISOString(), elapsedS: (Date.now() - started) / 1000, loadAverageAtEnd: loadavg()[0],
     machine, settings, wormwatchRuntime: runtime, build: buildStatus, skipped,
     sanity: { wormRequestsDetectedByEngine: wormSanity(), detectionsCounted: detections },
     scenarios: list.map(({ name, path, targets }) => ({ name, path, targets })),

@@ -7,6 +7,8 @@ export interface RunRecord {
   target: string;
   round: number;
   result: WrkResult;
+  /** CPU time the target process (and its children) spent per request, in µs; NaN if unknown. */
+  cpuUsPerRequest: number;
 }
 
 export interface TargetSummary {
@@ -15,6 +17,7 @@ export interface TargetSummary {
   rps: Spread | null;
   p50Ms: Spread | null;
   p99Ms: Spread | null;
+  cpuUsPerRequest: Spread | null;
   non2xx3xx: number;
   socketErrors: number;
 }
@@ -27,11 +30,21 @@ export interface RatioSummary {
   throughput: Spread | null;
   /** numerator p99 ÷ denominator p99, per round (< 1: numerator quicker). */
   p99: Spread | null;
+  /** numerator CPU per request ÷ denominator's, per round (< 1: numerator cheaper). */
+  cpu: Spread | null;
 }
 
 /** Figures of one target in one scenario, ordered by round. */
 function series(runs: readonly RunRecord[], scenario: string, target: string, pick: (r: WrkResult) => number): number[] {
-  return runs.filter((r) => r.scenario === scenario && r.target === target).sort((a, b) => a.round - b.round).map((r) => pick(r.result));
+  return mine(runs, scenario, target).map((r) => pick(r.result));
+}
+
+function mine(runs: readonly RunRecord[], scenario: string, target: string): RunRecord[] {
+  return runs.filter((r) => r.scenario === scenario && r.target === target).sort((a, b) => a.round - b.round);
+}
+
+function cpuSeries(runs: readonly RunRecord[], scenario: string, target: string): number[] {
+  return mine(runs, scenario, target).map((r) => r.cpuUsPerRequest);
 }
 
 export function summariseTargets(runs: readonly RunRecord[]): TargetSummary[] {
@@ -44,6 +57,7 @@ export function summariseTargets(runs: readonly RunRecord[]): TargetSummary[] {
       rps: spread(series(runs, scenario, target, (r) => r.rps)),
       p50Ms: spread(series(runs, scenario, target, (r) => r.p50Ms)),
       p99Ms: spread(series(runs, scenario, target, (r) => r.p99Ms)),
+      cpuUsPerRequest: spread(cpuSeries(runs, scenario, target)),
       non2xx3xx: mine.reduce((s, r) => s + r.result.non2xx3xx, 0),
       socketErrors: mine.reduce((s, r) => s + r.result.socketErrors, 0),
     };
@@ -59,6 +73,7 @@ export function ratioOf(runs: readonly RunRecord[], scenario: string, numerator:
     scenario, numerator, denominator,
     throughput: roundRatios(series(runs, scenario, numerator, (r) => r.rps), series(runs, scenario, denominator, (r) => r.rps)),
     p99: roundRatios(series(runs, scenario, numerator, (r) => r.p99Ms), series(runs, scenario, denominator, (r) => r.p99Ms)),
+    cpu: roundRatios(cpuSeries(runs, scenario, numerator), cpuSeries(runs, scenario, denominator)),
   };
 }
 
@@ -75,15 +90,16 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 
 export function targetTable(summaries: readonly TargetSummary[]): string {
   return markdownTable(
-    ['scenario', 'target', 'req/s median (min–max)', 'p50 ms', 'p99 ms median (min–max)', 'non-2xx', 'socket errors'],
-    summaries.map((s) => [s.scenario, s.target, fmtSpread(s.rps, 0), fmtSpread(s.p50Ms && { ...s.p50Ms, n: 1 }), fmtSpread(s.p99Ms), String(s.non2xx3xx), String(s.socketErrors)]),
+    ['scenario', 'target', 'req/s median (min–max)', 'p50 ms', 'p99 ms median (min–max)', 'CPU µs/req', 'non-2xx', 'socket errors'],
+    summaries.map((s) => [s.scenario, s.target, fmtSpread(s.rps, 0), fmtSpread(s.p50Ms && { ...s.p50Ms, n: 1 }), fmtSpread(s.p99Ms),
+      fmtSpread(s.cpuUsPerRequest && { ...s.cpuUsPerRequest, n: 1 }, 0), String(s.non2xx3xx), String(s.socketErrors)]),
   );
 }
 
 export function ratioTable(ratios: readonly RatioSummary[]): string {
   return markdownTable(
-    ['scenario', 'ratio', 'throughput median (min–max)', 'p99 latency median (min–max)'],
-    ratios.filter((r) => r.throughput || r.p99).map((r) => [r.scenario, `${r.numerator} / ${r.denominator}`, fmtSpread(r.throughput), fmtSpread(r.p99)]),
+    ['scenario', 'ratio', 'throughput median (min–max)', 'p99 latency median (min–max)', 'CPU per request median (min–max)'],
+    ratios.filter((r) => r.throughput || r.p99).map((r) => [r.scenario, `${r.numerator} / ${r.denominator}`, fmtSpread(r.throughput), fmtSpread(r.p99), fmtSpread(r.cpu)]),
   );
 }
 

@@ -5,7 +5,7 @@ export interface Settings {
   quick: boolean;
   /** Seconds each measured wrk run lasts. */
   durationS: number;
-  /** Seconds of unrecorded load per target and scenario before round 1 (JIT, pools). */
+  /** Most seconds of unrecorded load per target and scenario before round 1 (until steady; JIT, pools). */
   warmupS: number;
   rounds: number;
   connections: number;
@@ -24,14 +24,15 @@ export interface Settings {
 }
 
 export const HELP = `npm run bench [-- options]
-  --quick              short smoke run (2 s per target, 1 round, smaller flood)
-  --duration <s>       seconds per measured run (default 5)
-  --warmup <s>         unrecorded warm-up per target and scenario (default 3)
+  --quick              short smoke run (2 s per target, 1 round, 2 s warm-up, smaller flood)
+  --duration <s>       seconds per measured run (default 4)
+  --warmup <s>         most unrecorded warm-up per target and scenario, in 2 s chunks
+                       until two agree within 10% (default 12)
   --rounds <n>         interleaved rounds (default 5)
   --connections <n>    wrk connections (default 50)
   --threads <n>        wrk threads (default 1)
   --flood <n>          distinct addresses in the memory flood (default 1000000)
-  --proxy-flood <s>    seconds of distinct X-Forwarded-For through the proxy (default 15, 0 skips)
+  --proxy-flood <s>    seconds of distinct X-Forwarded-For through the proxy (default 20, 0 skips)
   --matcher <s>        seconds per matcher case (default 2)
   --workers <n>        also measure wormwatch serve --workers n (default 0: not measured)
   --no-build           do not run npm run build first
@@ -66,13 +67,13 @@ export function parseSettings(argv: readonly string[]): Settings {
   if (threads > connections) throw new Error('--threads must not exceed --connections (wrk needs a connection per thread)');
   return {
     quick,
-    durationS: positive('duration', values.duration, quick ? 2 : 5),
-    warmupS: positive('warmup', values.warmup, quick ? 1 : 3, true),
+    durationS: positive('duration', values.duration, quick ? 2 : 4),
+    warmupS: positive('warmup', values.warmup, quick ? 2 : 12, true),
     rounds,
     connections,
     threads,
     floodAddresses: Math.floor(positive('flood', values.flood, quick ? 200_000 : 1_000_000)),
-    proxyFloodS: positive('proxy-flood', values['proxy-flood'], quick ? 0 : 15, true),
+    proxyFloodS: positive('proxy-flood', values['proxy-flood'], quick ? 0 : 20, true),
     matcherS: positive('matcher', values.matcher, quick ? 0.5 : 2),
     build: values['no-build'] !== true,
     workers: Math.floor(positive('workers', values.workers, 0, true)),

@@ -72,12 +72,20 @@ export async function runProxyFlood(settings: Settings, tmp: string, originPort:
   }
 }
 
-interface MatcherRow { catalogue?: string; signatures?: number; mix?: string; classificationsPerS?: number }
+interface MatcherRow { catalogue?: string; signatures?: number; mix?: string; inputs?: number; classificationsPerS?: number; requestStagePerS?: number }
 
 export function matcherTable(m: MatcherResult): string {
   const rows = Array.isArray(m.result) ? (m.result as MatcherRow[]) : [];
-  return `matcher (${m.source}):\n${markdownTable(['catalogue', 'signatures', 'mix', 'classifications/s (one core)'],
-    rows.map((r) => [String(r.catalogue), String(r.signatures), String(r.mix), Math.round(r.classificationsPerS ?? 0).toLocaleString('en-US')]))}`;
+  const n = (v: number | undefined): string => (v === undefined ? 'n/a' : Math.round(v).toLocaleString('en-US'));
+  const growth = ['benign', 'worm'].map((mix) => {
+    const base = rows.find((r) => r.catalogue === 'builtin' && r.mix === mix)?.classificationsPerS;
+    const grown = rows.find((r) => r.catalogue === 'builtin x10' && r.mix === mix)?.classificationsPerS;
+    return base && grown ? `${mix} ${(base / grown).toFixed(2)}x` : null;
+  }).filter((g) => g !== null);
+  return `matcher (${m.source}; one classification = normalise + request-stage match + 404-stage match):\n${markdownTable(
+    ['catalogue', 'signatures', 'mix', 'inputs', 'classifications/s (one core)', 'request stage only /s'],
+    rows.map((r) => [String(r.catalogue), String(r.signatures), String(r.mix), String(r.inputs ?? 'n/a'), n(r.classificationsPerS), n(r.requestStagePerS)]))}${
+    growth.length > 0 ? `\ntime per classification, 10x signatures vs builtin: ${growth.join(', ')}` : ''}`;
 }
 
 export function memoryTable(p: PipelineFlood, x: ProxyFlood | null): string {

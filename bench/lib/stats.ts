@@ -42,9 +42,18 @@ export function roundRatios(numerators: readonly number[], denominators: readonl
   return spread(ratios);
 }
 
-/** Rounds a figure for the table and JSON (3 significant digits is all a noisy machine gives). */
+/** Rounds a figure for the table and JSON: at most 3 significant digits after the point (integers stay whole). */
 export function round3(value: number): number {
   if (!Number.isFinite(value) || value === 0) return value;
   const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(value))));
   return Number(value.toFixed(Math.min(digits, 6)));
+}
+
+/** Whether the last two warm-up rates agree within `tolerance` (relative to the larger). */
+export function warmedUp(rates: readonly number[], tolerance = 0.1): boolean {
+  if (rates.length < 2) return false;
+  const a = rates[rates.length - 2] as number;
+  const b = rates[rates.length - 1] as number;
+  const high = Math.max(a, b);
+  return high > 0 && Math.abs(a - b) / high <= tolerance;
 }

@@ -19,7 +19,7 @@ function spec<K extends keyof Options>(s: OptionSpec<K>): OptionSpec<K> {
 /** The one table of settings. Owners of other concerns append theirs (keep it grouped). */
 export const optionSpecs: readonly OptionSpec[] = [
   // proxy
-  spec({ key: 'upstream', value: '<url>', default: undefined, shownDefault: '(required)', description: 'Origin to forward to, http(s)://host:port.', parse: p.originUrl }),
+  spec({ key: 'upstream', value: '<url>', default: undefined, shownDefault: '(required unless --intake/--mirror)', description: 'Origin to forward to, http(s)://host:port.', parse: p.originUrl }),
   spec({ key: 'listen', value: '<addr>', default: { host: '0.0.0.0', port: 8080 }, shownDefault: '0.0.0.0:8080', description: 'Proxy listen address, HOST:PORT.', parse: p.listenAddress }),
   spec({ key: 'adminListen', value: '<addr>', default: { host: '127.0.0.1', port: 9090 }, shownDefault: '127.0.0.1:9090', description: 'Admin server (metrics, health, offenders) listen address.', parse: p.listenAddress }),
   spec({ key: 'mode', value: '<mode>', default: 'monitor', shownDefault: 'monitor', description: 'monitor: forward everything and record; block: answer request-stage detections with --block-status.', parse: p.oneOf('monitor', 'block') }),

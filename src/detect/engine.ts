@@ -54,8 +54,9 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
   return {
     signatures,
     normalise(req: RequestView): NormalisedRequest {
-      const t = normaliseTarget(req?.method ?? '', req?.target ?? '');
-      return { ...t, headers: headerText(req?.headers) };
+      const n: NormalisedRequest = Object.assign(normaliseTarget(req?.method ?? '', req?.target ?? ''), { headers: '' });
+      n.headers = headerText(req?.headers);
+      return n;
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
       const p = plans[stage];

@@ -30,36 +30,44 @@ export function hexValue(c: number): number {
  * UTF-16 unit. Anything that is not a complete escape (`%`, `%zz`, `%u12`) is kept as it is.
  */
 export function percentDecode(s: string): string {
-  if (s.indexOf('%') < 0) return s;
+  let p = s.indexOf('%');
+  if (p < 0) return s;
   const out = [];
-  let i = 0;
+  let from = 0;
   const n = s.length;
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c === 37 && i + 1 < n) {
-      const next = s.charCodeAt(i + 1);
-      if ((next === 117 || next === 85) && i + 5 < n) {
-        const a = hexValue(s.charCodeAt(i + 2));
-        const b = hexValue(s.charCodeAt(i + 3));
-        const d = hexValue(s.charCodeAt(i + 4));
-        const e = hexValue(s.charCodeAt(i + 5));
-        if (a >= 0 && b >= 0 && d >= 0 && e >= 0) {
-          out.push(String.fromCharCode(a * 4096 + b * 256 + d * 16 + e));
-          i += 6;
-          continue;
-        }
-      }
-      const h = hexValue(next);
-      const l = i + 2 < n ? hexValue(s.charCodeAt(i + 2)) : -1;
-      if (h >= 0 && l >= 0) {
-        out.push(String.fromCharCode(h * 16 + l));
-        i += 3;
-        continue;
+  while (p >= 0 && p + 2 < n) {
+    let code = -1;
+    let len = 0;
+    const next = s.charCodeAt(p + 1);
+    if ((next === 117 || next === 85) && p + 5 < n) {
+      const a = hexValue(s.charCodeAt(p + 2));
+      const b = hexValue(s.charCodeAt(p + 3));
+      const d = hexValue(s.charCodeAt(p + 4));
+      const e = hexValue(s.charCodeAt(p + 5));
+      if (a >= 0 && b >= 0 && d >= 0 && e >= 0) {
+        code = a * 4096 + b * 256 + d * 16 + e;
+        len = 6;
       }
     }
-    out.push(s.charAt(i));
-    i += 1;
+    if (len === 0) {
+      const h = hexValue(next);
+      const l = hexValue(s.charCodeAt(p + 2));
+      if (h >= 0 && l >= 0) {
+        code = h * 16 + l;
+        len = 3;
+      }
+    }
+    if (len > 0) {
+      if (p > from) out.push(s.slice(from, p));
+      out.push(String.fromCharCode(code));
+      from = p + len;
+      p = s.indexOf('%', from);
+    } else {
+      p = s.indexOf('%', p + 1);
+    }
   }
+  if (from === 0) return s;
+  if (from < n) out.push(s.slice(from));
   return out.join('');
 }
 
@@ -70,18 +78,11 @@ export function percentDecode(s: string): string {
  * (`E0 80 AF`) are accepted, and bytes that start no sequence are kept unchanged.
  */
 export function foldUtf8(s: string): string {
-  let i = 0;
+  // Only bytes C0-FF start a sequence; most text has none, and a native search finds that fastest.
+  if (!/[\u00c0-\u00ff]/.test(s)) return s;
   const n = s.length;
-  let plain = true;
-  for (i = 0; i < n; i++) {
-    if (s.charCodeAt(i) >= 0xc0 && s.charCodeAt(i) <= 0xff) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return s;
   const out = [];
-  i = 0;
+  let i = 0;
   while (i < n) {
     const c = s.charCodeAt(i);
     const c1 = i + 1 < n ? s.charCodeAt(i + 1) : -1;
@@ -129,7 +130,10 @@ export function stripAbsoluteForm(target: string): string {
 
 /** A decoded path made comparable: backslashes as slashes, runs of slashes as one, lower case. */
 export function canonicalPath(path: string): string {
-  return path.replace(/\\/g, '/').replace(/\/{2,}/g, '/').toLowerCase();
+  let p = path;
+  if (p.indexOf('\\') >= 0) p = p.replace(/\\/g, '/');
+  if (p.indexOf('//') >= 0) p = p.replace(/\/{2,}/g, '/');
+  return p.toLowerCase();
 }
 
 /**
@@ -144,7 +148,8 @@ export function normaliseTarget(method: string, target: string) {
   const rawPath = q < 0 ? origin : origin.slice(0, q);
   const rawQuery = q < 0 ? '' : origin.slice(q + 1);
   const path = canonicalPath(decodeTwice(rawPath));
-  const query = decodeTwice(rawQuery).replace(/\\/g, '/').toLowerCase();
+  const decodedQuery = decodeTwice(rawQuery);
+  const query = (decodedQuery.indexOf('\\') >= 0 ? decodedQuery.replace(/\\/g, '/') : decodedQuery).toLowerCase();
   const url = q < 0 ? path : path + '?' + query;
   return { method: m, raw: capped.toLowerCase(), path: path, query: query, url: url, line: m + ' ' + url, received: capped };
 }

@@ -79,7 +79,9 @@ export class LiteralAutomaton {
         }
       }
     }
-    this.delta = delta;
+    // States are stored as row offsets (state * width), so the scan needs no multiplication; a
+    // transition into a state that reports ids is stored negated (~offset), so the common case
+    // (no output) costs one sign test.
     const outStart = new Int32Array(n + 1);
     const flat: number[] = [];
     for (let s = 0; s < n; s++) {
@@ -87,6 +89,11 @@ export class LiteralAutomaton {
       for (const id of [...outs[s]!].sort((a, b) => a - b)) flat.push(id);
     }
     outStart[n] = flat.length;
+    for (let k = 0; k < delta.length; k++) {
+      const t = delta[k]!;
+      delta[k] = outStart[t + 1]! > outStart[t]! ? ~(t * width) : t * width;
+    }
+    this.delta = delta;
     this.outStart = outStart;
     this.outputs = Int32Array.from(flat);
     this.size = n;
@@ -105,13 +112,17 @@ export class LiteralAutomaton {
     let s = 0;
     for (let i = 0, n = text.length; i < n; i++) {
       const c = text.charCodeAt(i);
-      s = delta[s * width + (c < 128 ? classOf[c]! : highClass)]!;
-      const end = outStart[s + 1]!;
-      for (let k = outStart[s]!; k < end; k++) {
-        const id = outputs[k]!;
-        if (seen[id] !== epoch) {
-          seen[id] = epoch;
-          found.push(id);
+      s = delta[s + (c < 128 ? classOf[c]! : highClass)]!;
+      if (s < 0) {
+        s = ~s;
+        const state = s / width;
+        const end = outStart[state + 1]!;
+        for (let k = outStart[state]!; k < end; k++) {
+          const id = outputs[k]!;
+          if (seen[id] !== epoch) {
+            seen[id] = epoch;
+            found.push(id);
+          }
         }
       }
     }

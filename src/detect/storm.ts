@@ -79,7 +79,8 @@ export function createStormDetector(options: Partial<StormOptions> = {}): StormD
     if (ignored(request.path)) return null;
     const now = at.getTime();
     let state = states.get(ip);
-    if (!state) state = { paths: new Map(), reportedAt: -Infinity };
+    // A jump back in time of more than a window (logs read newest file first) starts afresh.
+    if (!state || now < latestOf(state) - opts.windowMs) state = { paths: new Map(), reportedAt: -Infinity };
     forgetOlderThan(state.paths, now - opts.windowMs);
     const hash = fnv1a(request.path);
     state.paths.delete(hash);
@@ -105,6 +106,12 @@ function stormEvent(ip: string, request: NormalisedRequest, at: Date, distinct: 
   const requestLine = `${request.method} ${request.raw}`.slice(0, 200);
   const evidence = `${distinct} distinct 404 paths within ${Math.round(windowMs / 1000)}s, last ${requestLine}`.slice(0, 200);
   return { ip, at, action: 'observed', requestLine, verdict: { signature: STORM_SIGNATURE, stage: '404', evidence } };
+}
+
+function latestOf(state: AddressState): number {
+  let latest = state.reportedAt;
+  for (const seen of state.paths.values()) latest = Math.max(latest, seen);
+  return latest;
 }
 
 function forgetOlderThan(paths: Map<number, number>, cutoff: number): void {

@@ -14,13 +14,22 @@ export function njsTable(signatures: readonly Signature[]): NjsSignature[] {
       const literals = (s.match.literals ?? []).map((l) => l.toLowerCase()).filter((l) => l.length > 0);
       const methods = s.match.methods?.length ? s.match.methods.map((m) => m.toUpperCase()) : null;
       const scans = fields.map((f) => SCAN_TEXT[f as Exclude<MatchTarget, 'all'>]);
-      return { id: s.id, fields, scans, literals: literals.length ? literals : null, methods, pattern: s.match.pattern };
-    });
+      return { id: s.id, fields, scans, literals: literals.length ? literals : null, methods };
+    })
+    .map((entry, index) => ({ ...entry, index }));
+}
+
+/** `patternOf(i)`: the table's regular expressions as literals (see `NjsSignature`). */
+function patternFunction(signatures: readonly Signature[]): string {
+  const cases = signatures
+    .filter((s) => s.stage === 'request')
+    .map((s, i) => `    case ${i}: return /${new RegExp(s.match.pattern).source}/; // ${jsLiteral(s.id)}`);
+  return ['function patternOf(i) {', '  switch (i) {', ...cases, '  }', '  return /(?!)/;', '}'].join('\n');
 }
 
 /** JSON is JavaScript except for U+2028/U+2029 inside strings, which ES5 reads as line ends. */
 function jsLiteral(value: unknown): string {
-  return JSON.stringify(value, null, 1).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -40,7 +49,9 @@ export function buildNjsModule(signatures: readonly Signature[], version: string
     '',
     ...functions,
     '',
-    `var SIGNATURES = compileTable(${jsLiteral(table)});`,
+    `var SIGNATURES = [\n  ${table.map(jsLiteral).join(',\n  ')}\n];`,
+    '',
+    patternFunction(signatures),
     '',
     classify.toString(),
     '',

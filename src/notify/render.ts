@@ -44,8 +44,11 @@ export function sanitiseSample(line: string): string {
 
 /** Merges one more hit into the facts (pure; returns a new object). */
 export function mergeHit(f: NoticeFacts, at: number, requestLine: string): NoticeFacts {
-  const sample = sanitiseSample(requestLine);
-  const samples = f.samples.length < MAX_SAMPLES && !f.samples.includes(sample) ? [...f.samples, sample] : f.samples;
+  let samples = f.samples;
+  if (samples.length < MAX_SAMPLES) {
+    const sample = sanitiseSample(requestLine);
+    if (!samples.includes(sample)) samples = [...samples, sample];
+  }
   return { ...f, hits: f.hits + 1, firstSeen: Math.min(f.firstSeen, at), lastSeen: Math.max(f.lastSeen, at), samples };
 }
 

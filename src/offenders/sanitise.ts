@@ -18,14 +18,18 @@ export function canonicalIp(text: string): string | null {
 /**
  * Makes attacker-supplied text safe to store, log and show: control characters and anything
  * outside printable ASCII become `\xNN` / `\u{…}` escapes (no terminal escapes, no line breaks),
- * and the result is cut to `max` characters with a trailing `…`.
+ * and the result is cut to `max` characters ending in `...`. Pure ASCII on purpose: V8 then
+ * stores it one byte per character (a single `…` would double the memory of every sample).
  */
 export function sanitiseLine(text: string, max: number): string {
-  let out = '';
-  for (const ch of text) {
+  // Work on a bounded prefix: each character becomes at most a few escape characters.
+  const head = text.length > max ? text.slice(0, max + 1) : text;
+  let out = head.replace(/[^\x20-\x7e]/gu, (ch) => {
     const code = ch.codePointAt(0)!;
-    out += code >= 0x20 && code < 0x7f ? ch : code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
-    if (out.length > max) break;
-  }
-  return out.length > max ? `${out.slice(0, Math.max(0, max - 1))}…` : out;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+  if (out.length > max || head.length < text.length) out = `${out.slice(0, Math.max(0, max - 3))}...`;
+  // A fresh flat copy: slices and concatenations would otherwise keep the attacker's whole
+  // request line (or a rope of pieces) alive for as long as the offender is remembered.
+  return Buffer.from(out, 'latin1').toString('latin1');
 }

@@ -39,8 +39,9 @@ export interface OffenderStoreOptions {
 
 interface Entry {
   ip: string;
-  firstSeen: Date;
-  lastSeen: Date;
+  /** Epoch ms: a number costs less than a Date, times 100 000 offenders. */
+  firstSeen: number;
+  lastSeen: number;
   hits: number;
   signatures: Map<string, number>;
   otherHits: number;
@@ -81,7 +82,7 @@ export class OffenderStore {
   record(event: DetectionEvent): void {
     const ip = canonicalIp(event.ip) ?? sanitiseLine(event.ip, 64);
     const entry = this.#cache.peek(ip) ?? this.#newEntry(ip, event.at);
-    entry.lastSeen = event.at;
+    entry.lastSeen = event.at.getTime();
     entry.hits += 1;
     entry.family = event.verdict.signature.family;
     this.#countSignature(entry, event.verdict.signature.id);
@@ -133,7 +134,7 @@ export class OffenderStore {
   }
 
   #newEntry(ip: string, at: Date): Entry {
-    return { ip, firstSeen: at, lastSeen: at, hits: 0, signatures: new Map(), otherHits: 0, family: '', samples: [], hostname: null };
+    return { ip, firstSeen: at.getTime(), lastSeen: at.getTime(), hits: 0, signatures: new Map(), otherHits: 0, family: '', samples: [], hostname: null };
   }
 
   #countSignature(entry: Entry, id: string): void {

@@ -8,6 +8,9 @@ import { UpstreamConnectTimeoutError, UpstreamTimeoutError } from '../errors.js'
 import { clearTimers, exchangeOf, tag, type Exchange } from './exchange.js';
 import { stripHopByHop } from './hop-by-hop.js';
 
+/** Idle pooled connections to the origin are closed after this. */
+export const UPSTREAM_IDLE_MS = 4_000;
+
 export interface ForwarderConfig {
   upstream: URL;
   connectTimeout: number;
@@ -33,7 +36,9 @@ export interface Forwarder {
  * keep-alive agent (both Node and the library default to `Connection: close` without one).
  */
 export function createForwarder(cfg: ForwarderConfig): Forwarder {
-  const agentOptions = { keepAlive: true, maxSockets: cfg.maxSockets, scheduling: 'lifo' as const };
+  // `timeout` retires idle pooled sockets before common origins' own 5 s keep-alive limit; Node
+  // only honours a shorter `Keep-Alive: timeout=N` hint from the origin when this is set.
+  const agentOptions = { keepAlive: true, maxSockets: cfg.maxSockets, scheduling: 'lifo' as const, timeout: UPSTREAM_IDLE_MS };
   const agent = cfg.upstream.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const basePath = cfg.upstream.pathname.replace(/\/+$/, '');
   const onAnswer = function (this: ClientRequest, proxyRes: IncomingMessage): void {
@@ -43,7 +48,11 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     x.answered = true;
     // A 101 keeps its Connection/Upgrade: they are what switches the client's protocol too.
     if (proxyRes.statusCode !== 101) {
+      const keepAliveHint = proxyRes.headers['keep-alive'];
       stripHopByHop(proxyRes.headers);
+      // Node's agent reads the origin's `Keep-Alive: timeout=N` from these headers to retire a
+      // pooled socket before the origin closes it; hidden from the copy to the client instead.
+      if (keepAliveHint !== undefined) Object.defineProperty(proxyRes.headers, 'keep-alive', { value: keepAliveHint, enumerable: false });
       // The client's own connection decides keep-alive, not the origin's.
       const keepAlive = 'shouldKeepAlive' in x.res && x.res.shouldKeepAlive && !cfg.isClosing();
       proxyRes.headers.connection = keepAlive ? 'keep-alive' : 'close';

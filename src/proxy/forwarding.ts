@@ -39,12 +39,14 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
       x.failed = true;
       clearTimers(x);
       const error = toUpstreamError(err);
-      metrics.upstreamErrors.inc({ code: error.code });
       if (x.answered) {
-        // Broken off mid-response: already counted as forwarded; the client sees a cut.
+        // Broken off mid-response (already counted as forwarded): the client sees a cut. After a
+        // WebSocket upgrade either side's socket errors land here; neither is the origin failing.
+        if ('writeHead' in x.res) metrics.upstreamErrors.inc({ code: error.code });
         x.res.destroy();
         return;
       }
+      metrics.upstreamErrors.inc({ code: error.code });
       metrics.requests.inc({ outcome: 'error' });
       logger.warn({ code: error.code, err: (err as Error).message, ip: x.ip }, 'upstream request failed');
       if ('writeHead' in x.res) sendError(x.res, error.status, error.code);

@@ -79,7 +79,16 @@ export class FileScan {
     this.summary.records++;
     this.tally.current = this.summary;
     this.tally.currentLine = number;
-    const { event, normalised, at } = classifyRecord(this.deps.engine(), record, this.deps.now?.() ?? new Date());
+    let judged: ReturnType<typeof classifyRecord>;
+    try {
+      judged = classifyRecord(this.deps.engine(), record, this.deps.now?.() ?? new Date());
+    } catch (err) {
+      // The engine must not throw; if it does, the line is counted and shown, and the scan goes on.
+      this.summary.records--;
+      this.tally.unparsable(this.summary, number, `(could not be judged: ${(err as Error).message}) ${text}`);
+      return;
+    }
+    const { event, normalised, at } = judged;
     if (event) this.deps.onDetection(event);
     if (record.status === 404) this.deps.onNotFound?.(record.ip, normalised, at);
   }

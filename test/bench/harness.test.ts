@@ -4,10 +4,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseStat } from '../../bench/lib/cpu.js';
 import { nginxConfig } from '../../bench/lib/nginx.js';
 import { ratioOf, summariseTargets, type RunRecord } from '../../bench/lib/report.js';
 import { parseSettings } from '../../bench/lib/settings.js';
-import { median, ratio, roundRatios, spread } from '../../bench/lib/stats.js';
+import { median, ratio, roundRatios, spread, warmedUp } from '../../bench/lib/stats.js';
 import { benignRequests, wormMix, wormRequests } from '../../bench/lib/traffic.js';
 import { parseDuration, parseWrkOutput, parseWrkText, type WrkResult } from '../../bench/lib/wrk-parse.js';
 import { rotationScript } from '../../bench/lib/wrk-scripts.js';
@@ -93,14 +94,21 @@ describe('bench harness (pure parts)', () => {
       // Per-round ratios 0.5, 1, 2: the median is 1 although the totals' ratio is not.
       assert.deepEqual(roundRatios([50, 100, 400], [100, 100, 200]), { median: 1, min: 0.5, max: 2, n: 3 });
     });
+
+    it('calls a warm-up steady once two chunks in a row agree within 10%', () => {
+      assert.equal(warmedUp([250]), false);
+      assert.equal(warmedUp([250, 660, 1200]), false);
+      assert.equal(warmedUp([250, 1150, 1200]), true);
+      assert.equal(warmedUp([0, 0]), false);
+    });
   });
 
   describe('report', () => {
     const runs: RunRecord[] = [
-      { scenario: '1 KiB', target: 'bare', round: 1, result: wrkResult(1000, 10) },
-      { scenario: '1 KiB', target: 'wormwatch', round: 1, result: wrkResult(900, 12) },
-      { scenario: '1 KiB', target: 'bare', round: 2, result: wrkResult(2000, 10) },
-      { scenario: '1 KiB', target: 'wormwatch', round: 2, result: wrkResult(2200, 9) },
+      { scenario: '1 KiB', target: 'bare', round: 1, result: wrkResult(1000, 10), cpuUsPerRequest: 100 },
+      { scenario: '1 KiB', target: 'wormwatch', round: 1, result: wrkResult(900, 12), cpuUsPerRequest: 110 },
+      { scenario: '1 KiB', target: 'bare', round: 2, result: wrkResult(2000, 10), cpuUsPerRequest: 100 },
+      { scenario: '1 KiB', target: 'wormwatch', round: 2, result: wrkResult(2200, 9), cpuUsPerRequest: Number.NaN },
     ];
 
     it('pairs the two targets of the same round for wormwatch / bare', () => {
@@ -108,12 +116,21 @@ describe('bench harness (pure parts)', () => {
       assert.deepEqual(r.throughput, { median: 1, min: 0.9, max: 1.1, n: 2 });
       assert.equal(r.p99?.min, 0.9);
       assert.equal(r.p99?.max, 1.2);
+      // Round 2 has no CPU figure for wormwatch: only round 1 counts.
+      assert.deepEqual(r.cpu, { median: 1.1, min: 1.1, max: 1.1, n: 1 });
     });
 
     it('summarises each target of each scenario once', () => {
       const s = summariseTargets(runs);
       assert.deepEqual(s.map((t) => t.target), ['bare', 'wormwatch']);
       assert.deepEqual(s[0]?.rps, { median: 1500, min: 1000, max: 2000, n: 2 });
+    });
+  });
+
+  describe('CPU accounting', () => {
+    it('reads utime + stime and the parent after a command name with spaces and parentheses', () => {
+      const line = '4242 (node (bench) x) S 17 4242 17 0 -1 4194560 5000 0 0 0 1234 56 0 0 20 0 11 0 900 1000000 5000 18446744073709551615';
+      assert.deepEqual(parseStat(line), { ppid: 17, ticks: 1290 });
     });
   });
 

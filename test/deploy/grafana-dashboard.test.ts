@@ -6,9 +6,10 @@ import { ROOT, run, tempDir } from './support.js';
 import { exportedMetricNames, startWormwatchForMetrics } from './wormwatch-metrics.js';
 
 interface Target { expr: string; refId: string }
-interface Panel { id: number; title: string; type: string; datasource: { uid: string }; targets: Target[] }
+interface Panel { id: number; title: string; type: string; datasource: { uid: string }; gridPos: { x: number; y: number; w: number; h: number }; targets: Target[] }
 interface Dashboard {
   uid: string;
+  schemaVersion: number;
   panels: Panel[];
   templating: { list: { name: string; type: string; query: unknown; datasource?: { uid: string } }[] };
 }
@@ -21,7 +22,9 @@ function expand(expr: string): string {
   return expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h').replace(/\$(job|instance)\b/g, '.*');
 }
 
-describe('deploy/grafana dashboard', () => {
+describe('deploy/grafana dashboard', function () {
+  // Each CLI run is a cold `node --import tsx` start: seconds on a busy CI machine.
+  this.timeout(60_000);
   it('takes its data source from a ${datasource} variable in every panel and query variable', () => {
     const ds = dashboard.templating.list.find((v) => v.name === 'datasource');
     assert.equal(ds?.type, 'datasource');
@@ -38,6 +41,13 @@ describe('deploy/grafana dashboard', () => {
     const latency = dashboard.panels.find((p) => p.title === 'Upstream latency')!;
     assert.deepEqual(latency.targets.map((t) => /histogram_quantile\((0\.\d+)/.exec(t.expr)?.[1]), ['0.5', '0.99']);
     assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length, 'panel ids are unique');
+    // What Grafana's import needs: a uid, a schema version, and each panel placed with its queries.
+    assert.equal(dashboard.uid, 'wormwatch');
+    assert.ok(typeof dashboard.schemaVersion === 'number' && dashboard.schemaVersion >= 30);
+    for (const p of dashboard.panels) {
+      assert.ok(p.gridPos && p.gridPos.w > 0 && p.gridPos.h > 0, `${p.title} has no gridPos`);
+      assert.ok(p.targets.length > 0 && new Set(p.targets.map((t) => t.refId)).size === p.targets.length, `${p.title} targets`);
+    }
   });
 
   it('uses only valid PromQL (promtool check rules on every panel query)', async () => {

@@ -50,7 +50,9 @@ function sidecarEnv(): Record<string, string> {
   return env;
 }
 
-describe('deploy/kubernetes manifests', () => {
+describe('deploy/kubernetes manifests', function () {
+  // Each CLI run is a cold `node --import tsx` start: seconds on a busy CI machine.
+  this.timeout(60_000);
   it('parse, each with apiVersion, kind and name, and kustomization lists every one', () => {
     for (const { file, doc } of docs) {
       assert.ok(doc.apiVersion && doc.kind && doc.metadata?.name, `${file}: missing apiVersion, kind or metadata.name`);
@@ -113,7 +115,6 @@ describe('deploy/kubernetes manifests', () => {
   });
 
   it('answer the probes on a running sidecar started with those args and env', async function () {
-    this.timeout(30_000);
     const data = tempDir('k8s');
     const [listen, admin] = (await freePorts(2)) as [number, number];
     // Same args and env; only the ports and the data directory are the test's, and notices

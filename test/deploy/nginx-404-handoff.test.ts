@@ -70,4 +70,13 @@ describe('deploy/nginx/404-handoff.conf: nginx hands its 404s to wormwatch serve
     assert.ok(legacy.seen.some((r) => r.url === `/app${worm.target}`), 'the legacy app was asked first');
     assert.equal(await detections(ww.adminUrl, { signature: worm.signature }), before + 1);
   });
+
+  it('hands over a POST that ends in 404 without its body, and answers at once', async () => {
+    const before = await (await fetch(`${ww.adminUrl}/metrics`)).text();
+    const observed = (t: string) => Number(/^wormwatch_requests_total\{outcome="observed"\} (\d+)/m.exec(t)?.[1] ?? 0);
+    const res = await httpRequest(port, '/cgi-bin/missing.cgi', { method: 'POST', localAddress: CLIENT, body: 'a=1&b=2'.repeat(1000), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.equal(res.status, 404);
+    assert.match(res.body, /The requested URL was not found/);
+    assert.equal(observed(await (await fetch(`${ww.adminUrl}/metrics`)).text()), observed(before) + 1);
+  });
 });

@@ -55,4 +55,15 @@ describe('deploy/nginx/mirror.conf: nginx mirrors every request to wormwatch ser
     await waitFor('the mirrored copy', async () => (observed(await (await fetch(`${ww.adminUrl}/metrics`)).text()) === observed(before) + 1 ? true : undefined), 10_000);
     assert.equal(await detections(ww.adminUrl), flaggedBefore);
   });
+
+  it('passes a POST body to the app intact while wormwatch gets the copy without it', async () => {
+    const body = 'name=worm&payload=' + 'x'.repeat(20_000);
+    const observed = async () => Number(/^wormwatch_requests_total\{outcome="observed"\} (\d+)/m.exec(await (await fetch(`${ww.adminUrl}/metrics`)).text())?.[1] ?? 0);
+    const before = await observed();
+    const res = await httpRequest(port, '/form', { method: 'POST', localAddress: CLIENT, body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.equal(res.status, 200);
+    const seen = app.seen.find((r) => r.url === '/form');
+    assert.equal(seen?.body, body);
+    await waitFor('the mirrored POST', async () => ((await observed()) === before + 1 ? true : undefined), 10_000);
+  });
 });

@@ -126,7 +126,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /** A plain HTTP request from a chosen loopback address; resolves with status, headers and body. */
-export function httpRequest(port: number, path: string, opts: { method?: string; localAddress?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
+export function httpRequest(port: number, path: string, opts: { method?: string; localAddress?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; body: string }> {
   return new Promise((resolveReq, reject) => {
     const req = httpRequestRaw({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', localAddress: opts.localAddress ?? '127.0.0.1', headers: opts.headers ?? {}, agent: false }, (res) => {
       let body = '';
@@ -135,17 +135,22 @@ export function httpRequest(port: number, path: string, opts: { method?: string;
       res.on('end', () => resolveReq({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 
 /** A node:http origin on a free loopback port that records what reached it. */
-export async function startOrigin(status = 200, body = 'hello from the origin'): Promise<{ port: number; seen: { method: string; url: string; headers: import('node:http').IncomingHttpHeaders }[]; close(): Promise<void> }> {
-  const seen: { method: string; url: string; headers: import('node:http').IncomingHttpHeaders }[] = [];
+export async function startOrigin(status = 200, body = 'hello from the origin'): Promise<{ port: number; seen: { method: string; url: string; headers: import('node:http').IncomingHttpHeaders; body: string }[]; close(): Promise<void> }> {
+  const seen: { method: string; url: string; headers: import('node:http').IncomingHttpHeaders; body: string }[] = [];
   const server = createHttpServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-    res.writeHead(status, { 'content-type': 'text/plain' });
-    res.end(body);
+    let received = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (received += c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: received });
+      res.writeHead(status, { 'content-type': 'text/plain' });
+      res.end(body);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

@@ -39,7 +39,9 @@ function parseEnvFile(text: string): Record<string, string> {
   return env;
 }
 
-describe('deploy/systemd/wormwatch.service', () => {
+describe('deploy/systemd/wormwatch.service', function () {
+  // Each CLI run is a cold `node --import tsx` start: seconds on a busy CI machine.
+  this.timeout(60_000);
   const text = readFileSync(UNIT, 'utf8');
   const unit = parseUnit(text);
   const service = unit.Service!;

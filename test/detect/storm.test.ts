@@ -44,6 +44,15 @@ describe('404-storm detector', () => {
     assert.ok(storm.observe('198.51.100.9', req('/b3'), at(33)));
   });
 
+  it('starts afresh when time jumps back by more than a window (older log files read after newer ones)', () => {
+    const storm = createStormDetector({ threshold: 2 });
+    storm.observe('192.0.2.7', req('/n1'), at(1000));
+    storm.observe('192.0.2.7', req('/n2'), at(1001));
+    assert.equal(storm.observe('192.0.2.7', req('/o1'), at(0)), null, 'paths from the newer file do not count');
+    storm.observe('192.0.2.7', req('/o2'), at(1));
+    assert.ok(storm.observe('192.0.2.7', req('/o3'), at(2)));
+  });
+
   it('keeps addresses apart', () => {
     const storm = createStormDetector({ threshold: 2 });
     storm.observe('192.0.2.1', req('/x1'), at(0));

@@ -54,6 +54,12 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
     route(req, res);
   });
   if (opts.onUpgrade) server.on('upgrade', opts.onUpgrade);
+  // closeAllConnections() does not reach upgraded sockets; close() must not wait for them.
+  const sockets = new Set<Duplex>();
+  server.on('connection', (s: Duplex) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -63,8 +69,9 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
     requests,
     close: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
       }),
   };
 }

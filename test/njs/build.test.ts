@@ -1,14 +1,33 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { defaultEngine } from '../../src/detect/index.js';
+import { buildEngine } from '../../src/detect/rules/index.js';
 import { buildNjsModule } from '../../src/njs/build.js';
 import { VERSION } from '../../src/version.js';
 import { CLI, run, tempDir } from '../deploy/support.js';
 import { nodeHeaderObject, wireExamples } from './examples.js';
 
 interface NjsModule { classify(r: unknown): string }
+
+/** A user rule file with one request-stage signature on headers. */
+const USER_RULES = `
+signatures:
+  - id: acme-token-leak
+    family: php-rce
+    title: ACME debug token in a header
+    description: The ACME debug token lets anyone run code; nobody outside should send it.
+    stage: request
+    match: { target: headers, pattern: "x-acme-debug: *[0-9a-f]{8}", literals: [x-acme-debug] }
+    examples:
+      positive:
+        - request: GET / HTTP/1.1
+          headers: { X-Acme-Debug: deadbeef }
+      negative:
+        - request: GET / HTTP/1.1
+          headers: { X-Acme-Debug: "no" }
+`;
 
 /** Loads the generated module as njs would, with its `export default` as the result. */
 function load(source: string): NjsModule {
@@ -20,21 +39,30 @@ function njsRequest(method: string, target: string, headers: [string, string][],
   return { method, rawHeadersIn: headers, rawVariables: { request_uri: Buffer.from(target, 'latin1') }, variables: { request_uri: target }, error: (m: string) => errors.push(m) };
 }
 
-describe('wormwatch build-njs', () => {
+describe('wormwatch build-njs', function () {
+  // Each CLI run is a cold `node --import tsx` start: seconds on a busy CI machine.
+  this.timeout(60_000);
   const engine = defaultEngine();
   const source = buildNjsModule(engine.signatures, VERSION);
 
-  it('prints the module on standard output, and writes the same with --out', async () => {
+  it('prints the module on standard output, and with --out and --rules writes it with the user\'s rules', async () => {
     const tmp = tempDir('njs');
     try {
       const out = join(tmp.path, 'wormwatch.js');
+      const rules = join(tmp.path, 'acme.yaml');
+      writeFileSync(rules, USER_RULES);
       const printed = await run(CLI[0], [...CLI.slice(1), 'build-njs']);
       assert.equal(printed.code, 0, printed.stderr);
       assert.equal(printed.stdout, source);
-      const written = await run(CLI[0], [...CLI.slice(1), 'build-njs', '--out', out]);
+      const written = await run(CLI[0], [...CLI.slice(1), 'build-njs', '--out', out, '--rules', rules]);
       assert.equal(written.code, 0, written.stderr);
-      assert.equal(readFileSync(out, 'utf8'), source);
+      const withRules = readFileSync(out, 'utf8');
+      assert.equal(withRules, buildNjsModule(buildEngine({ rules, builtinRules: true }).signatures, VERSION));
+      assert.ok(withRules.includes('"id":"acme-token-leak"'));
+      assert.ok(!source.includes('acme-token-leak'));
       assert.match(written.stderr, /wrote .*wormwatch\.js/);
+      const mod = load(withRules);
+      assert.equal(mod.classify(njsRequest('GET', '/', [['Host', 'x'], ['X-Acme-Debug', 'deadbeef']], [])), 'acme-token-leak');
     } finally {
       tmp.remove();
     }
@@ -42,14 +70,15 @@ describe('wormwatch build-njs', () => {
 
   it('carries every request-stage signature and no 404-stage one', () => {
     for (const s of engine.signatures) {
-      const present = source.includes(`"id": ${JSON.stringify(s.id)}`);
+      const present = source.includes(`{"id":${JSON.stringify(s.id)},`);
       assert.equal(present, s.stage === 'request', `${s.id} (${s.stage})`);
     }
     assert.match(source, /^export default \{ classify: classify \};$/m);
   });
 
   it('avoids what njs 0.7.9 lacks (classes, arrows, spread, destructuring, for...of, Map/Set, ?. and ??)', () => {
-    const code = source.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
+    // Strings, comments and the regex literals of patternOf (catalogue text, not code) aside.
+    const code = source.replace(/^ {4}case \d+: return \/.*$/gm, '').replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
     for (const [what, re] of [['class', /\bclass\s/], ['arrow function', /=>/], ['spread', /\.\.\.[\w[(]/], ['for...of', /for\s*\([^)]*\bof\b/],
       ['Map/Set', /\bnew (?:Map|Set|WeakMap)\b/], ['optional chaining', /\?\.[\w[(]/], ['nullish coalescing', /\?\?/], ['template literal', /`/], ['async', /\basync\b|\bawait\b/]] as const) {
       assert.doesNotMatch(code, re, `generated module uses ${what}`);

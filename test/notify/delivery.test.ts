@@ -20,6 +20,12 @@ describe('notice delivery over SMTP (real SMTP and DNS servers on loopback)', ()
     dir = tempDir();
     dns = await startDns({ ptr: { [IP]: ['host.example.net'] }, a: { 'host.example.net': [IP] } });
   });
+  const extraDirs: ReturnType<typeof tempDir>[] = [];
+  const tempDirFor = () => {
+    const d = tempDir();
+    extraDirs.push(d);
+    return d.path;
+  };
   afterEach(async () => {
     await notifier?.stop();
     notifier = undefined;
@@ -28,6 +34,7 @@ describe('notice delivery over SMTP (real SMTP and DNS servers on loopback)', ()
     await smtp?.close();
     await dns.close();
     dir.remove();
+    for (const d of extraDirs.splice(0)) d.remove();
   });
 
   async function run(flags: Record<string, unknown> = {}) {
@@ -85,6 +92,19 @@ describe('notice delivery over SMTP (real SMTP and DNS servers on loopback)', ()
     assert.equal(row.attempts, 1);
     assert.equal(smtp.received.length, 0);
     assert.equal(await counter('failed'), 1);
+  });
+
+  it('upgrades with STARTTLS when required; an unverifiable certificate is retried, not sent in clear', async () => {
+    smtp = await startSmtp('accept', 0, true);
+    (await run({ smtpRequireTls: true })).notify(detection(IP));
+    const row = await waitFor(() => outbox!.list({ limit: 1 }).find((r) => r.state === 'retrying'), 10_000, 'a retry');
+    assert.match(row.reason ?? '', /certificate/i);
+    assert.equal(smtp.received.length, 0);
+    await notifier!.stop();
+    outbox!.close();
+    (await run({ smtpRequireTls: true, smtpTlsRejectUnauthorized: 'false', dataDir: tempDirFor() })).notify(detection(IP));
+    const mail = await waitFor(() => smtp.received[0], 10_000, 'the notice over TLS');
+    assert.equal(mail.secure, true);
   });
 
   it('delivers every notice exactly once when SMTP is down during a burst and comes back', async () => {

@@ -55,6 +55,8 @@ export interface ReceivedMail {
   raw: string;
   headers: Map<string, string>;
   body: string;
+  /** True when the message came over TLS (after STARTTLS). */
+  secure: boolean;
 }
 
 /** What the SMTP server answers at end of DATA: accept, a temporary or a permanent refusal, or never. */
@@ -72,14 +74,15 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-export async function startSmtp(behaviour: SmtpBehaviour = 'accept', port = 0): Promise<TestSmtp> {
+/** `starttls`: offer STARTTLS with smtp-server's built-in self-signed certificate. */
+export async function startSmtp(behaviour: SmtpBehaviour = 'accept', port = 0, starttls = false): Promise<TestSmtp> {
   const state: TestSmtp = {
     port: 0, url: '', received: [], held: 0, behaviour, tempfailNext: 0,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: starttls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
     logger: false,
     onData(stream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
@@ -119,7 +122,7 @@ function parseMail(session: SMTPServerSession, raw: string): ReceivedMail {
   if (/quoted-printable/i.test(headers.get('content-transfer-encoding') ?? '')) {
     body = Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
   }
-  return { from, to: session.envelope.rcptTo.map((r) => r.address), raw, headers, body };
+  return { from, to: session.envelope.rcptTo.map((r) => r.address), raw, headers, body, secure: Boolean(session.secure) };
 }
 
 /** Answers for the loopback DNS server: PTR by address, A/AAAA by name; `hang` answers nothing. */

@@ -91,6 +91,36 @@ describe('proxy upstream failures and time-outs', () => {
   });
 });
 
+describe('proxy origin stalling mid-body', () => {
+  it('cuts the response at the client idle time-out and destroys the origin request', async () => {
+    let originSawClose!: () => void;
+    const dropped = new Promise<void>((r) => (originSawClose = r));
+    const origin = await startOrigin({
+      fallback: (_req, res) => {
+        res.writeHead(200, { 'content-length': 1000 });
+        res.write('only part of it');
+        res.once('close', originSawClose);
+      },
+    });
+    const proxy = await startProxy({ upstream: origin.url, clientTimeout: '300ms' });
+    try {
+      const cut = await new Promise<boolean>((resolve) => {
+        http.get({ host: '127.0.0.1', port: proxy.port, path: '/', agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(false));
+          res.on('error', () => resolve(true));
+          res.on('aborted', () => resolve(true));
+        }).on('error', () => resolve(true));
+      });
+      assert.ok(cut, 'the client must see an incomplete response');
+      await dropped;
+    } finally {
+      await proxy.close();
+      await origin.close();
+    }
+  });
+});
+
 describe('proxy client time-outs and limits', () => {
   let origin: Origin;
   let proxy: TestProxy;

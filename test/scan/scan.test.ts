@@ -133,7 +133,8 @@ describe('wormwatch scan: the command', () => {
   });
   after(() => fx.remove());
 
-  it('scans files and gzipped stdin, prints a JSON summary, and exits 1 when an input is missing', async () => {
+  it('scans files and gzipped stdin, prints a JSON summary, and exits 1 when an input is missing', async function () {
+    this.timeout(60_000); // a child Node process with tsx takes seconds to start on two busy cores
     const file = fx.write('u_ex150113.log', W3C);
     const gz = readFileSync(fx.writeGz('access_log.gz', COMBINED));
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));

@@ -65,7 +65,7 @@ export const iis2001: Signature[] = [
       'Nimda (September 2001) and related IIS worms send paths such as /scripts/..%255c../winnt/system32/cmd.exe, where the backslash is percent-encoded twice. ' +
       'Unpatched IIS 4/5 decoded the path twice and let the request escape the web root and run cmd.exe, through which the worm copies itself to the server. ' +
       'The sending host is infected. To clean it: disconnect it, apply MS01-026 and MS01-044 (cumulative IIS patches), remove Nimda with an antivirus tool (it also spreads by e-mail, open shares and infected web pages: look for readme.exe, readme.eml and admin.dll), and preferably reinstall.',
-    references: ['CVE-2001-0333', 'MS01-026', 'CERT CA-2001-26', 'Snort SID 1945'],
+    references: ['CVE-2001-0333', 'MS01-026', 'CERT CA-2001-26'],
     stage: 'request', stageReason: 'A doubly encoded "../" is never produced by a browser; it only exists to defeat a decoder.',
     match: {
       target: 'raw',
@@ -146,7 +146,7 @@ export const iis2001: Signature[] = [
     description:
       'Admin.dll is the file name under which Nimda copies itself onto a web server it has broken into (through tftp), and which it then asks for to start itself. ' +
       'The sending host is infected with Nimda. To clean it: disconnect it, remove Nimda with an antivirus tool (look for admin.dll, readme.exe and readme.eml), apply the cumulative IIS patch, and preferably reinstall.',
-    references: ['CERT CA-2001-26', 'Snort SID 1946'],
+    references: ['CERT CA-2001-26'],
     stage: 'request', stageReason: 'Only Nimda puts an admin.dll in the scripts folder or the web root; FrontPage\'s own _vti_adm/admin.dll is not matched.',
     match: { target: 'path', pattern: '(?:^|/scripts|/msadc|/_mem_bin|/_vti_bin|/\\.\\.)/admin\\.dll$', literals: ['admin.dll'] },
     examples: {
@@ -163,7 +163,7 @@ export const iis2001: Signature[] = [
       'Worms and intruders of the Nimda era uploaded a backdoor DLL with tftp (as cool.dll, saved as httpodbc.dll in the scripts folder) and then requested it to take control of the server. ' +
       'A request for it where no such file exists means the sender is scanning for servers it or others already backdoored. ' +
       'The sending host is very likely infected or compromised: remove the malware with an antivirus tool, apply the cumulative IIS patches, and preferably reinstall.',
-    references: ['CERT CA-2001-26', 'Nikto test /scripts/httpodbc.dll'],
+    references: ['CERT CA-2001-26', 'Nikto database: /scripts/httpodbc.dll (possible IIS backdoor)'],
     stage: '404', stageReason: 'httpodbc.dll is also the real Internet Database Connector of IIS, so only a request for a missing copy is suspicious.',
     match: { target: 'path', pattern: '/(?:cool|httpodbc)\\.dll$', literals: ['cool.dll', 'httpodbc.dll'] },
     examples: {

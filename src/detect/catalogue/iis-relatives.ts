@@ -13,7 +13,7 @@ export const iisRelatives: Signature[] = [
       'A WebDAV SEARCH request with a path thousands of bytes long, filled with machine code: the attack on the Windows 2000 ntdll.dll overflow reachable through IIS WebDAV (MS03-007) that the Welchia (Nachi) worm used in 2003. ' +
       'On an unpatched server it runs the worm with system rights. ' +
       'The sending host is infected. To clean it: disconnect it, apply MS03-007 (and MS03-026 for the RPC hole Welchia also uses), remove the worm with an antivirus tool (look for \\system32\\wins\\dllhost.exe and svchost.exe), and disable WebDAV if unused.',
-    references: ['CVE-2003-0109', 'MS03-007', 'CERT CA-2003-09', 'Snort SID 2091'],
+    references: ['CVE-2003-0109', 'MS03-007', 'CERT CA-2003-09'],
     stage: 'request', stageReason: 'A SEARCH target over 1 KiB is an overflow attempt; real WebDAV clients send short paths.',
     match: { target: 'raw', pattern: '^[\\s\\S]{1024}', methods: ['SEARCH'] },
     examples: {
@@ -40,7 +40,7 @@ export const iisRelatives: Signature[] = [
       'PROPFIND /admin%24 or /c%24 comes from a Windows machine trying to open the administrative share \\\\your-server\\admin$ or \\\\your-server\\c$; when the SMB connection fails, Windows retries over WebDAV on port 80 ("Microsoft-WebDAV-MiniRedir"). ' +
       'Network worms of the Agobot/Phatbot, Sdbot and Deloder kind do this to every address they find, trying to copy themselves onto the share with guessed passwords. ' +
       'The sending host is very likely infected with such a bot. To clean it: remove the malware with an antivirus tool, set strong administrator passwords, and block SMB (ports 139/445) from the Internet.',
-    references: ['CrowdSec http-probing', 'MS KB 841215 (WebDAV redirector fallback)'],
+    references: ['Windows WebDAV Mini-Redirector fallback (User-Agent Microsoft-WebDAV-MiniRedir)'],
     stage: '404', stageReason: 'A WebDAV folder with that name may exist on purpose; only a miss is the worm\'s share scan.',
     match: { target: 'path', pattern: '^/(?:admin|ipc|print|[a-h])\\$$', literals: ['$'], methods: ['PROPFIND'] },
     examples: {
@@ -60,7 +60,7 @@ export const iisRelatives: Signature[] = [
       'nsiislog.dll is the Windows Media Services logging extension for IIS; in 2003 two buffer overflows in it (MS03-019, MS03-022) let a single POST take over the server, and worms and bots probed for it with GET /scripts/nsiislog.dll. ' +
       'A request for it where it does not exist means the sender is scanning for vulnerable servers. ' +
       'The sending host is probably infected by a bot or runs a scanner. To fix a server that has the file: apply MS03-022 or remove Windows Media logging.',
-    references: ['CVE-2003-0227', 'CVE-2003-0349', 'MS03-019', 'MS03-022', 'Snort SID 2129'],
+    references: ['CVE-2003-0227', 'CVE-2003-0349', 'MS03-019', 'MS03-022'],
     stage: '404', stageReason: 'Windows Media Services clients legitimately post logs to nsiislog.dll where it is installed.',
     match: { target: 'path', pattern: '/nsiislog\\.dll$', literals: ['nsiislog.dll'] },
     examples: {
@@ -73,7 +73,7 @@ export const iisRelatives: Signature[] = [
     description:
       'fp30reg.dll (and fp4areg.dll) belong to the FrontPage Server Extensions; a buffer overflow in them (MS03-051) lets a single request run code on IIS, and bots of 2003-2004 sent POST /_vti_bin/_vti_aut/fp30reg.dll to every server. ' +
       'The sending host is probably infected by a bot or runs an exploit tool. To fix a server that has the file: apply MS03-051 or uninstall the FrontPage Server Extensions.',
-    references: ['CVE-2003-0822', 'MS03-051', 'Snort SID 2325'],
+    references: ['CVE-2003-0822', 'MS03-051'],
     stage: '404', stageReason: 'FrontPage clients legitimately use the file where the extensions are installed.',
     match: { target: 'path', pattern: '/fp(?:30|4a)reg\\.dll$', literals: ['reg.dll'] },
     examples: {

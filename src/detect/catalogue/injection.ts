@@ -10,7 +10,7 @@ export const injection: Signature[] = [
       'Log4Shell is a hole in Apache Log4j 2 (before 2.17.1): any text it logs that contains ${jndi:ldap://...} makes the Java application fetch and run code from the attacker\'s server. ' +
       'Attackers put the string in the URL and in every header (User-Agent, Referer, X-Api-Version, Cookie), often disguised as ${${lower:j}ndi:...}, ${${::-j}${::-n}${::-d}${::-i}:...} or percent-encoded as $%7Bjndi:, hoping one of them reaches a log. ' +
       'The sending host is a scanner or a compromised machine working for a botnet. If one of your Java services was vulnerable, upgrade Log4j to 2.17.1 or later (or remove the JndiLookup class), and look for unexpected outbound LDAP/RMI connections and new processes since December 2021.',
-    references: ['CVE-2021-44228', 'CVE-2021-45046', 'OWASP CRS 944150', 'ET SID 2034647', 'CrowdSec crowdsecurity/apache_log4j2_cve-2021-44228'],
+    references: ['CVE-2021-44228', 'CVE-2021-45046', 'OWASP CRS 944150', 'CrowdSec crowdsecurity/apache_log4j2_cve-2021-44228'],
     stage: 'request', stageReason: 'A JNDI lookup string has no place in a URL or header; it is an exploitation attempt whatever the answer.',
     match: { target: 'all', pattern: '\\$\\{(?:[jndi]{0,4}\\$\\{|jndi:)', literals: ['${'] },
     examples: {
@@ -33,7 +33,7 @@ export const injection: Signature[] = [
     description:
       'Shellshock is a hole in the bash shell (before the September 2014 patches): an environment variable whose value starts with "() {" is parsed as a function and the commands after it run. CGI scripts copy request headers into environment variables, so attackers send User-Agent or Referer values such as "() { :; }; /bin/ping ..." or "() { :; }; wget http://.../bot". ' +
       'The sending host is a scanner or an infected machine. If your server runs CGI scripts, update bash and check for unknown processes and files in /tmp.',
-    references: ['CVE-2014-6271', 'CVE-2014-7169', 'OWASP CRS 932170', 'Snort SID 31975', 'CrowdSec crowdsecurity/http-generic-test'],
+    references: ['CVE-2014-6271', 'CVE-2014-7169', 'OWASP CRS 932170', 'Snort SID 31975'],
     stage: 'request', stageReason: 'A header that starts with a bash function definition is an exploitation attempt whatever the answer.',
     match: { target: 'all', pattern: '[\\n:?=&] *\\(\\)\\s*\\{', literals: ['()'] },
     examples: {

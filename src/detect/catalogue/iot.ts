@@ -17,7 +17,7 @@ export const iot: Signature[] = [
     id: 'mirai-jaws-shell', family: 'mirai', title: 'JAWS DVR /shell command injection (Mirai/Mozi)',
     description:
       'Web servers of MVPower/JAWS DVRs run any command given after /shell?. Mirai, Mozi and Gafgyt bots send /shell?cd+/tmp;wget+http://.../x;sh+x to download and start themselves on such recorders. ' + MIRAI_FIX,
-    references: ['CVE-2016-20016', 'ET SID 2025287', 'CrowdSec crowdsecurity/http-cve-probing'],
+    references: ['CVE-2016-20016'],
     stage: 'request', stageReason: 'The request carries a shell download command; it is an infection attempt whatever the answer.',
     match: { target: 'url', pattern: '^/shell\\?[^=&]*(?:wget|curl|tftp|busybox|chmod|cd[+ ])', literals: ['/shell?'] },
     examples: {
@@ -32,7 +32,7 @@ export const iot: Signature[] = [
     id: 'mirai-gpon', family: 'mirai', title: 'GPON router diag_Form command injection (Mirai/Mozi)',
     description:
       'Dasan GPON home routers have an authentication bypass (adding ?images/ to a URL) and a command injection in the ping field of /GponForm/diag_Form (CVE-2018-10561/10562). Mirai, Mozi, Hajime and Muhstik bots post to it to infect the routers. ' + MIRAI_FIX,
-    references: ['CVE-2018-10561', 'CVE-2018-10562', 'ET SID 2025283', 'CrowdSec crowdsecurity/http-cve-probing'],
+    references: ['CVE-2018-10561', 'CVE-2018-10562'],
     stage: 'request', stageReason: 'A web server that is not a GPON router never sees this form posted legitimately.',
     match: { target: 'path', pattern: '^/gponform/diag_form', literals: ['gponform/diag_form'] },
     examples: {
@@ -44,7 +44,7 @@ export const iot: Signature[] = [
     id: 'mirai-boaform', family: 'mirai', title: 'Boa router default-password login (Mirai/Mozi)',
     description:
       'Routers built on the Boa web server (many Realtek-based ISP boxes) log in at /boaform/admin/formLogin. Mirai and Mozi variants post factory passwords to it (username=adminisp&psd=adminisp and similar) to take the router over. ' + MIRAI_FIX,
-    references: ['CrowdSec crowdsecurity/http-bad-user-agent', 'ET SID 2027093'],
+    references: ['CWE-1392 (use of default credentials)', 'Netlab 360 Mozi report'],
     stage: 'request', stageReason: 'A Boa router login sent to an ordinary web server is a bot guessing factory passwords.',
     match: { target: 'path', pattern: '^/boaform/admin/formlogin', literals: ['boaform/admin/formlogin'] },
     examples: {
@@ -59,7 +59,7 @@ export const iot: Signature[] = [
     id: 'mozi-netgear-syscmd', family: 'mirai', title: 'Netgear setup.cgi syscmd injection (Mozi)',
     description:
       'Old Netgear routers (DGN1000/DGN2200) run the command given to /setup.cgi?todo=syscmd&cmd=... without a password. The Mozi botnet sends cmd=rm+-rf+/tmp/*;wget+http://.../Mozi.m+-O+/tmp/netgear;sh+netgear to infect them. ' + MIRAI_FIX,
-    references: ['EDB-ID 25978', 'ET SID 2027094', 'Netlab 360 Mozi report'],
+    references: ['EDB-ID 25978', 'Netlab 360 Mozi report'],
     stage: 'request', stageReason: 'The request carries a command to run; it is an infection attempt whatever the answer.',
     match: { target: 'url', pattern: 'setup\\.cgi\\?[^#]{0,300}todo=syscmd', literals: ['todo=syscmd'] },
     examples: {
@@ -71,7 +71,7 @@ export const iot: Signature[] = [
     id: 'iot-ifs-injection', family: 'mirai', title: 'Shell command injection using ${IFS} (IoT bots)',
     description:
       '${IFS} is the shell\'s field separator; IoT bots (Mozi, Mirai and Gafgyt variants) write it instead of spaces so that a command such as cd${IFS}/tmp;wget${IFS}http://... survives inside a URL or form field of a router or camera. ' + MIRAI_FIX,
-    references: ['CrowdSec crowdsecurity/http-generic-test', 'OWASP CRS 932200'],
+    references: ['OWASP CRS 932200'],
     stage: 'request', stageReason: '${IFS} has no use in a URL except to smuggle a shell command.',
     match: { target: 'line', pattern: '\\$\\{ifs\\}|\\$ifs\\$[0-9]', literals: ['${ifs}', '$ifs$'] },
     examples: {
@@ -86,7 +86,7 @@ export const iot: Signature[] = [
     id: 'tplink-luci-locale', family: 'mirai', title: 'TP-Link Archer locale command injection (Mirai)',
     description:
       'TP-Link Archer AX21 routers run a command placed in the country field of /cgi-bin/luci/;stok=/locale?form=country (CVE-2023-1389). Mirai variants use it since 2023 to infect the routers. ' + MIRAI_FIX,
-    references: ['CVE-2023-1389', 'ZDI-23-451', 'CrowdSec crowdsecurity/CVE-2023-1389'],
+    references: ['CVE-2023-1389', 'ZDI-23-451'],
     stage: 'request', stageReason: 'The request writes a shell command into the router settings; it is an attack whatever the answer.',
     match: { target: 'url', pattern: ';stok=/locale\\?form=country&operation=write', literals: ['stok=/locale'] },
     examples: {
@@ -99,7 +99,7 @@ export const iot: Signature[] = [
     description:
       'Requests for router administration pages: /HNAP1/ (D-Link and Linksys Home Network Administration Protocol, attacked by TheMoon and Mirai variants), /tmUnblock.cgi (the Linksys hole used by TheMoon worm) and /cgi-bin/luci (OpenWrt/TP-Link web admin). ' +
       'On an ordinary web server these pages do not exist, so a request for them is a bot looking for routers to infect. ' + MIRAI_FIX,
-    references: ['CVE-2015-2051', 'CVE-2014-8361', 'SANS ISC TheMoon (2014)', 'CrowdSec crowdsecurity/http-probing'],
+    references: ['CVE-2015-2051', 'SANS ISC TheMoon (2014)', 'CrowdSec crowdsecurity/http-probing'],
     stage: '404', stageReason: 'On a real router these pages exist and are used legitimately; only a miss is a probe.',
     match: { target: 'path', pattern: '^/(?:hnap1|tmunblock\\.cgi|cgi-bin/luci)(?:$|/)', literals: ['hnap1', 'tmunblock.cgi', 'cgi-bin/luci'] },
     examples: {
@@ -120,7 +120,7 @@ export const iotGeneric: Signature[] = [
     id: 'iot-download-exec', family: 'mirai', title: 'Download-and-run shell command in a URL (IoT bots)',
     description:
       'A URL that carries a chained shell command (;wget http://..., ;cd /tmp, |busybox, $(curl ...)) as IoT botnets send to routers, cameras and NAS boxes with command-injection holes, so that the device downloads and starts the bot. ' + MIRAI_FIX,
-    references: ['OWASP CRS 932100', 'OWASP CRS 932150', 'CrowdSec crowdsecurity/http-generic-test'],
+    references: ['OWASP CRS 932100', 'OWASP CRS 932150'],
     stage: 'request', stageReason: 'A separator followed by a download or shell command is an injection attempt whatever the answer.',
     match: {
       target: 'url',

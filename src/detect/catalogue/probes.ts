@@ -75,7 +75,7 @@ export const probes: Signature[] = [
     description:
       'A request for a well-known web shell name (wso.php, c99.php, r57.php, alfa.php, xleet.php, shell.php...). Bots look for back doors that earlier intruders left on hacked sites, to take them over. ' + PROBE_FIX +
       ' If such a file does exist on your site, your site has been broken into: restore it from a clean copy and change every password.',
-    references: ['CrowdSec crowdsecurity/http-backdoors-attempts', 'OWASP CRS 955100'],
+    references: ['CrowdSec crowdsecurity/http-backdoors-attempts'],
     stage: '404', stageReason: 'A file of that name may be legitimate on some site; the hunt shows in the misses.',
     match: {
       target: 'path',
@@ -91,7 +91,7 @@ export const probes: Signature[] = [
     id: 'probe-xdebug', family: 'scanner', title: 'Xdebug session probe',
     description:
       'A request with XDEBUG_SESSION_START in the query: it asks a PHP server with the Xdebug debugger to connect back to the sender, which on a misconfigured server lets the sender run code. ' + PROBE_FIX + ' Never enable Xdebug remote debugging on a public server.',
-    references: ['CrowdSec crowdsecurity/http-probing', 'Xdebug xdebug.remote_connect_back advisory'],
+    references: ['CrowdSec crowdsecurity/http-probing', 'Xdebug documentation: xdebug.remote_connect_back'],
     stage: '404', stageReason: 'Developers use the parameter on their own servers; only a miss marks a probe.',
     match: { target: 'query', pattern: '(?:^|&)xdebug_session_start=', literals: ['xdebug_session_start='] },
     examples: {

@@ -16,7 +16,7 @@ export const webRce: Signature[] = [
     description:
       'Old PHPUnit versions (before 4.8.28 and 5.6.3) ship a test helper, eval-stdin.php, that runs any PHP code posted to it. When a site publishes its vendor/ folder, anyone can take it over; bots request vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php under every common folder name. ' +
       SCANNER_FIX + ' Never publish vendor/ under the web root, and remove PHPUnit from production.',
-    references: ['CVE-2017-9841', 'OWASP CRS 933xxx', 'CrowdSec crowdsecurity/http-cve-2017-9841'],
+    references: ['CVE-2017-9841', 'CrowdSec crowdsecurity/CVE-2017-9841'],
     stage: 'request', stageReason: 'No visitor or crawler ever requests a PHPUnit test helper; it is an exploit attempt whatever the answer.',
     match: { target: 'path', pattern: '/eval-stdin\\.php$', literals: ['eval-stdin.php'] },
     examples: {
@@ -48,7 +48,7 @@ export const webRce: Signature[] = [
     description:
       'When PHP runs as CGI, a query string such as ?-d+allow_url_include=1+-d+auto_prepend_file=php://input is passed as command-line options, so the body of the request is run as PHP code. CVE-2024-4577 revived it on Windows with a soft hyphen (%AD) in place of "-". ' +
       SCANNER_FIX + ' If you run PHP as CGI, upgrade PHP or switch to PHP-FPM.',
-    references: ['CVE-2012-1823', 'CVE-2024-4577', 'OWASP CRS 933xxx', 'CrowdSec crowdsecurity/http-cve-2024-4577'],
+    references: ['CVE-2012-1823', 'CVE-2024-4577'],
     stage: 'request', stageReason: 'Turning on allow_url_include from a URL is an exploit attempt whatever the answer.',
     match: { target: 'url', pattern: 'allow_url_include[+ ]*=[+ ]*(?:1|on|true)|auto_prepend_file[+ ]*=', literals: ['allow_url_include', 'auto_prepend_file'] },
     examples: {
@@ -61,7 +61,7 @@ export const webRce: Signature[] = [
     description:
       'Apache httpd 2.4.49 and 2.4.50 failed to normalise encoded dots, so /cgi-bin/.%2e/.%2e/.%2e/bin/sh (or %%32%65 in 2.4.50) escapes the document root: it reads files such as /etc/passwd and, with CGI enabled, runs commands. ' +
       SCANNER_FIX + ' If you run Apache 2.4.49 or 2.4.50, upgrade at once.',
-    references: ['CVE-2021-41773', 'CVE-2021-42013', 'CrowdSec crowdsecurity/apache_cve-2021-41773', 'ET SID 2034125'],
+    references: ['CVE-2021-41773', 'CVE-2021-42013', 'CrowdSec crowdsecurity/http-cve-2021-41773'],
     stage: 'request', stageReason: 'A path segment of encoded dots is never sent by a browser; it only exists to escape the document root.',
     match: { target: 'raw', pattern: '/(?:\\.|%2e|%%32%65)(?:%2e|%%32%65)/|/(?:%2e|%%32%65)\\./', literals: ['%2e', '%32%65'] },
     examples: {
@@ -99,7 +99,7 @@ export const webRce: Signature[] = [
     description:
       'AWStats before 6.3 runs a shell command passed in its configdir parameter (awstats.pl?configdir=|echo;...|). Worms of 2005 (Lupper) and scanners since then send it to every server. ' +
       SCANNER_FIX + ' If you run AWStats, upgrade it or restrict it to your own addresses.',
-    references: ['CVE-2005-0116', 'Snort SID 3813', 'OSVDB 13002'],
+    references: ['CVE-2005-0116'],
     stage: 'request', stageReason: 'The configdir parameter is the injection vector; normal use of AWStats passes config=.',
     match: { target: 'url', pattern: 'awstats\\.pl\\?[^#]{0,300}configdir=', literals: ['configdir='] },
     examples: {
@@ -112,7 +112,7 @@ export const webRce: Signature[] = [
     description:
       'Requests for /w00tw00t.at.ISC.SANS.DFind:) or /w00tw00t.at.blackhats.romanian.anti-sec:) are the calling card of the DFind and ZmEu scanners, which look for phpMyAdmin and other weak spots to break into. ' +
       SCANNER_FIX,
-    references: ['SANS ISC diary "w00tw00t" (2008)', 'CrowdSec crowdsecurity/http-bad-user-agent'],
+    references: ['CrowdSec crowdsecurity/http-w00tw00t', 'CrowdSec crowdsecurity/http-bad-user-agent (ZmEu)'],
     stage: 'request', stageReason: 'The path is the scanner\'s own marker; no site has such a page.',
     match: { target: 'path', pattern: '/w00tw00t\\.', literals: ['w00tw00t'] },
     examples: {
