@@ -14,12 +14,12 @@ import { measureFolder, type FolderResult } from './eval/measure.js';
 import { renderMarkdown, type EvalReport } from './eval/report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CORPUS = resolve(ROOT, process.env.WORMWATCH_EVAL_CORPUS ?? '../shared/corpus');
+const CORPUS = resolve(ROOT, process.env.EVAL_CORPUS ?? '../shared/corpus');
 const OUT = join(ROOT, 'bench', 'results');
 
 async function main(): Promise<number> {
   if (!existsSync(CORPUS) || !statSync(CORPUS).isDirectory()) {
-    process.stderr.write(`eval: no corpus at ${CORPUS}. It is expected at ../shared/corpus relative to the project root (or set WORMWATCH_EVAL_CORPUS); nothing measured.\n`);
+    process.stderr.write(`eval: no corpus at ${CORPUS}. It is expected at ../shared/corpus relative to the project root (or set EVAL_CORPUS); nothing measured.\n`);
     return 1;
   }
   const folders = readdirSync(CORPUS).filter((d) => statSync(join(CORPUS, d)).isDirectory()).sort();

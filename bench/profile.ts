@@ -1,10 +1,10 @@
 /**
  * `node --import tsx bench/profile.ts [wormwatch|block|bare] [seconds] [plain|large|mix|flood]`: runs one
  * target under `node --cpu-prof` while wrk drives it (plain /1k, large /100k, the 1% worm mix, or the distinct
- * X-Forwarded-For flood), then prints where its CPU time went. The profile file is kept under
- * bench/results/ for Chrome DevTools or speedscope.
+ * X-Forwarded-For flood), then prints where its CPU time went. The profile file is left in a tmp
+ * dir (path printed) for Chrome DevTools or speedscope; nothing is written into the repository.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnTracked, stopAll, stopChild, waitForLine, freePort, waitForHttp } from './lib/children.js';
@@ -47,8 +47,7 @@ try {
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no profile written');
   const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8'));
-  const kept = join(ROOT, `bench/results/${which}-${traffic}.cpuprofile`);
-  copyFileSync(join(profDir, file), kept);
+  const kept = join(profDir, file);
   const fmt = (h: { fn: string; selfPct: number; inclusivePct: number }): string => `${String(h.selfPct).padStart(5)}% self ${String(h.inclusivePct).padStart(5)}% incl  ${h.fn}`;
   process.stdout.write(`\nby self time:\n${selfHotspots(profile, 30).map(fmt).join('\n')}\n\nby inclusive time:\n${hotspots(profile, 40).map(fmt).join('\n')}\n\nprofile: ${kept}\n`);
 } finally {

@@ -23,6 +23,8 @@ interface StagePlan {
   always: number[];
 }
 
+const ascending = (a: number, b: number): number => a - b;
+
 const SCAN_TEXT: Record<Field, ScanText> = { path: 'line', query: 'line', url: 'line', line: 'line', raw: 'raw', headers: 'headers' };
 
 /**
@@ -37,18 +39,27 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
   const seen = new Uint32Array(Math.max(1, compiled.length));
   let epoch = 0;
 
+  // Reused between calls: matching is synchronous, so one request never sees another's list.
+  const found: number[] = [];
+
   function candidates(n: NormalisedRequest, p: StagePlan): number[] {
     epoch = epoch >= 0xfffffffe ? 1 : epoch + 1;
     if (epoch === 1) seen.fill(0);
-    const found: number[] = [];
-    for (const { text, automaton } of p.scans) automaton.scan(n[text] ?? '', seen, epoch, found);
-    for (const id of p.always) {
+    found.length = 0;
+    const scans = p.scans;
+    for (let k = 0; k < scans.length; k++) {
+      const scan = scans[k]!;
+      scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
+    }
+    const always = p.always;
+    for (let k = 0; k < always.length; k++) {
+      const id = always[k]!;
       if (seen[id] !== epoch) {
         seen[id] = epoch;
         found.push(id);
       }
     }
-    return found.length > 1 ? found.sort((a, b) => a - b) : found;
+    return found.length > 1 ? found.sort(ascending) : found;
   }
 
   return {
@@ -59,10 +70,11 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
       return n;
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
-      const p = plans[stage];
+      const p = stage === 'request' ? plans.request : stage === '404' ? plans['404'] : undefined;
       if (!p) return null;
-      for (const id of candidates(n, p)) {
-        const c = compiled[id]!;
+      const ids = candidates(n, p);
+      for (let k = 0; k < ids.length; k++) {
+        const c = compiled[ids[k]!]!;
         if (c.methods && !c.methods.includes(n.method)) continue;
         const where = verify(c, n);
         if (where !== null) return verdict(c, n, stage, where);
@@ -101,6 +113,12 @@ function plan(compiled: readonly CompiledSignature[], stage: Stage): StagePlan {
     .filter((text) => byText[text].length > 0)
     .map((text) => ({ text, automaton: new LiteralAutomaton(byText[text]) }));
   return { scans, always };
+}
+
+/** One of the scanned texts, by name (plain property loads; the engine never trusts the shape). */
+function textOf(n: NormalisedRequest, text: ScanText): string {
+  const t = text === 'line' ? n.line : text === 'raw' ? n.raw : n.headers;
+  return typeof t === 'string' ? t : '';
 }
 
 /** The field the pattern matched in, or null. */

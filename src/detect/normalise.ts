@@ -144,14 +144,22 @@ export function normaliseTarget(method: string, target: string) {
   const capped = capText(String(target), 8192);
   const m = capText(String(method), 32).toUpperCase();
   const origin = stripAbsoluteForm(capped);
+  const raw = capped.toLowerCase();
   const q = origin.indexOf('?');
-  const rawPath = q < 0 ? origin : origin.slice(0, q);
-  const rawQuery = q < 0 ? '' : origin.slice(q + 1);
-  const path = canonicalPath(decodeTwice(rawPath));
-  const decodedQuery = decodeTwice(rawQuery);
-  const query = (decodedQuery.indexOf('\\') >= 0 ? decodedQuery.replace(/\\/g, '/') : decodedQuery).toLowerCase();
+  let path;
+  let query;
+  if (!/[%\\\u0080-\uffff]|\/\//.test(origin)) {
+    // Nothing to decode or fold (the common case): slices of the lower-cased target will do.
+    const lower = origin === capped ? raw : origin.toLowerCase();
+    path = q < 0 ? lower : lower.slice(0, q);
+    query = q < 0 ? '' : lower.slice(q + 1);
+  } else {
+    path = canonicalPath(decodeTwice(q < 0 ? origin : origin.slice(0, q)));
+    const decodedQuery = decodeTwice(q < 0 ? '' : origin.slice(q + 1));
+    query = (decodedQuery.indexOf('\\') >= 0 ? decodedQuery.replace(/\\/g, '/') : decodedQuery).toLowerCase();
+  }
   const url = q < 0 ? path : path + '?' + query;
-  return { method: m, raw: capped.toLowerCase(), path: path, query: query, url: url, line: m + ' ' + url, received: capped };
+  return { method: m, raw: raw, path: path, query: query, url: url, line: m + ' ' + url, received: capped };
 }
 
 /**

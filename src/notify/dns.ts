@@ -19,6 +19,14 @@ export type LookupResult = 'confirmed' | 'unconfirmed' | 'invalid' | 'none' | 't
 
 /** Cache bound (answers, negative ones included); stated in the README. */
 export const DNS_CACHE_MAX = 10_000;
+/** Time-outs and server failures are cached this long at most. */
+const TRANSIENT_TTL_MS = 60_000;
+
+/** A lookup outcome and whether it is transient (a time-out or a server failure). */
+interface Answer {
+  host: HostLookup;
+  transient: boolean;
+}
 
 /**
  * Forward-confirmed reverse DNS (FCrDNS) with a bounded LRU cache of answers (negative answers
@@ -46,10 +54,11 @@ export class ReverseDns {
     }
     let p = this.pending.get(ip);
     if (!p) {
-      p = this.withSlot(() => this.resolve(ip)).then((r) => {
-        this.cache.set(ip, r);
+      p = this.withSlot(() => this.resolve(ip)).then(({ host, transient }) => {
+        // A time-out or server failure says little about the name: cached briefly only.
+        this.cache.set(ip, host, transient ? { ttl: Math.min(TRANSIENT_TTL_MS, this.o.cacheTtlMs) } : undefined);
         this.pending.delete(ip);
-        return r;
+        return host;
       });
       this.pending.set(ip, p);
     }
@@ -72,7 +81,7 @@ export class ReverseDns {
     }
   }
 
-  private async resolve(ip: string): Promise<HostLookup> {
+  private async resolve(ip: string): Promise<Answer> {
     let names: string[];
     try {
       names = await this.timed(this.resolver.reverse(ipaddr.process(ip).toString()));
@@ -90,7 +99,7 @@ export class ReverseDns {
         const fwd = await this.timed(isIPv4(ipaddr.process(ip).toString()) ? this.resolver.resolve4(`${norm}.`) : this.resolver.resolve6(`${norm}.`));
         if (forwardConfirms(ip, fwd)) {
           this.count('confirmed');
-          return { hostname: norm! };
+          return { host: { hostname: norm! }, transient: false };
         }
       } catch (err) {
         if (isTimeout(err)) return this.failed(err, 'forward');
@@ -107,7 +116,7 @@ export class ReverseDns {
     return Promise.race([p, guard]).finally(() => clearTimeout(timer));
   }
 
-  private failed(err: unknown, which: string): HostLookup {
+  private failed(err: unknown, which: string): Answer {
     const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
     if (isTimeout(err)) return this.miss('timeout', `the ${which} DNS lookup timed out`);
     if (code === 'ENOTFOUND' || code === 'ENODATA') return this.miss('none', 'the address has no reverse DNS (PTR) name');
@@ -115,9 +124,9 @@ export class ReverseDns {
     return this.miss('error', `the ${which} DNS lookup failed (${code})`);
   }
 
-  private miss(result: LookupResult, reason: string): HostLookup {
+  private miss(result: LookupResult, reason: string): Answer {
     this.count(result);
-    return { hostname: null, reason };
+    return { host: { hostname: null, reason }, transient: result === 'timeout' || result === 'error' };
   }
 }
 

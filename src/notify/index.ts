@@ -12,7 +12,7 @@ import { Intake } from './intake.js';
 import { createNoticeMetrics } from './metrics.js';
 import { Outbox } from './outbox.js';
 import { Pipeline } from './pipeline.js';
-import { createSender, type Sender } from './sender.js';
+import { createSender } from './sender.js';
 
 export type NotifyMode = 'off' | 'outbox' | 'smtp';
 
@@ -28,8 +28,6 @@ export interface NotifierDeps {
   metrics: Pick<Metrics, 'registry'>;
   logger: Logger;
   offenders?: { setHostname?(ip: string, name: string | null): void };
-  /** For tests: replaces the nodemailer transport. */
-  sender?: Sender;
 }
 
 /** `--notify`, or its default: `smtp` when `--smtp-url` is set, else `outbox`. */
@@ -61,14 +59,14 @@ export function createNotifier(options: Options, deps: NotifierDeps): Notifier {
       pipeline?.schedule();
     },
     async start() {
-      outbox = new Outbox(options.dataDir);
+      outbox = openOutbox(options.dataDir);
       dns = new ReverseDns(
         { servers: options.dnsServer, timeoutMs: options.dnsTimeout, maxInFlight: options.dnsMaxInFlight, cacheTtlMs: options.dnsCacheTtl },
         metrics.dns,
       );
       if (mode === 'smtp') {
         const poll = Math.min(1000, Math.max(20, Math.min(options.noticeRetryBase, options.noticeLease) / 2));
-        delivery = new Delivery(outbox, deps.sender ?? createSender(options), { leaseMs: options.noticeLease, retryBaseMs: options.noticeRetryBase, retryMaxMs: options.noticeRetryMax, pollMs: poll }, metrics, logger);
+        delivery = new Delivery(outbox, createSender(options), { leaseMs: options.noticeLease, retryBaseMs: options.noticeRetryBase, retryMaxMs: options.noticeRetryMax, pollMs: poll }, metrics, logger);
       }
       pipeline = new Pipeline(intake, {
         rules: { allow: options.allow, allowPrivate: options.noticeAllowPrivate },
@@ -101,6 +99,15 @@ export function createNotifier(options: Options, deps: NotifierDeps): Notifier {
     },
     adminRoutes: noticeRoutes(() => (outbox?.db.open ? outbox : undefined)),
   };
+}
+
+function openOutbox(dataDir: string): Outbox {
+  try {
+    return new Outbox(dataDir);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(`cannot open the notice outbox in --data-dir ${dataDir} (${why}): give a writable directory, or --notify off`);
+  }
 }
 
 /** The app extension (see `src/app.ts`): notices for every detection, `GET /notices`. */

@@ -24,7 +24,11 @@ export class Intake {
     const at = event.at.getTime();
     const cur = this.entries.get(event.ip);
     if (cur) {
-      this.entries.set(event.ip, mergeHit(cur, at, event.requestLine));
+      // In place: this buffer owns its entries, and this runs on the request path.
+      cur.hits++;
+      if (at > cur.lastSeen) cur.lastSeen = at;
+      if (at < cur.firstSeen) cur.firstSeen = at;
+      if (cur.samples.length < MAX_SAMPLES) cur.samples = mergeHit(cur, at, event.requestLine).samples;
       return true;
     }
     if (this.entries.size >= this.max) return false;

@@ -70,7 +70,13 @@ export class Pipeline {
     if (this.stopped) return;
     const batch = this.intake.take(DRAIN_BATCH);
     try {
-      if (batch.length > 0) this.d.outbox.transaction(() => batch.forEach((f) => this.admit(f)));
+      if (batch.length > 0) {
+        this.d.outbox.transaction(() => {
+          // Counted once per batch, then kept exact by counting our own inserts.
+          const hour = { count: this.d.outbox.countSince(this.now() - HOUR) };
+          for (const f of batch) this.admit(f, hour);
+        });
+      }
     } catch (err) {
       this.d.logger.error({ err }, 'notice outbox write failed; these hits are dropped');
       this.d.metrics.count('suppressed', batch.length);
@@ -80,7 +86,7 @@ export class Pipeline {
     this.lookupMore();
   }
 
-  private admit(facts: NoticeFacts): void {
+  private admit(facts: NoticeFacts, hour: { count: number }): void {
     const now = this.now();
     const ok = eligibility(facts.ip, this.c.rules);
     if (!ok.ok) {
@@ -92,7 +98,8 @@ export class Pipeline {
       if (latest.state === 'queued' || latest.state === 'retrying') this.mergeInto(latest, facts, now);
       return;
     }
-    const capped = globalCap({ lastHour: this.d.outbox.countSince(now - HOUR), maxPerHour: this.c.maxPerHour });
+    const capped = globalCap({ lastHour: hour.count, maxPerHour: this.c.maxPerHour });
+    if (!capped) hour.count++;
     const message = capped ? null : JSON.stringify(this.render(facts, null, newIdentity(this.c.render.from, now)));
     this.d.outbox.insert({
       ip: facts.ip,

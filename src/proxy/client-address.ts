@@ -11,7 +11,7 @@ export type ClientAddressOf = (req: IncomingMessage) => string;
  * pick its own address by sending the header: only entries appended by trusted hops count.
  */
 export function clientAddressResolver(trustProxy: readonly string[]): ClientAddressOf {
-  if (trustProxy.length === 0) return (req) => normaliseAddress(req.socket.remoteAddress);
+  if (trustProxy.length === 0) return (req) => peerAddress(req);
   const trust = proxyaddr.compile([...trustProxy]);
   return (req) => {
     const hops = proxyaddr.all(req, trust);
@@ -20,8 +20,21 @@ export function clientAddressResolver(trustProxy: readonly string[]): ClientAddr
     for (let i = hops.length - 1; i >= 0; i--) {
       if (ipaddr.isValid(hops[i]!)) return normaliseAddress(hops[i]);
     }
-    return normaliseAddress(req.socket.remoteAddress);
+    return peerAddress(req);
   };
+}
+
+const PEER = Symbol('wormwatch.peer');
+type PeerTagged = { [PEER]?: string };
+
+/**
+ * The socket peer, normalised once per connection rather than once per request: parsing the
+ * address costs more than the rest of the request's inspection, and a keep-alive connection
+ * carries many requests from the one peer.
+ */
+export function peerAddress(req: IncomingMessage): string {
+  const socket = req.socket as IncomingMessage['socket'] & PeerTagged;
+  return (socket[PEER] ??= normaliseAddress(socket.remoteAddress));
 }
 
 /** `::ffff:192.0.2.1` → `192.0.2.1`; other addresses in their canonical text form. */

@@ -52,7 +52,11 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
       stripHopByHop(proxyRes.headers);
       // Node's agent reads the origin's `Keep-Alive: timeout=N` from these headers to retire a
       // pooled socket before the origin closes it; hidden from the copy to the client instead.
-      if (keepAliveHint !== undefined) Object.defineProperty(proxyRes.headers, 'keep-alive', { value: keepAliveHint, enumerable: false });
+      // Only a hint shorter than our own idle limit changes anything, and most origins send a
+      // longer one on every response: that case skips the (slow) property definition.
+      if (keepAliveHint !== undefined && hintMatters(keepAliveHint)) {
+        Object.defineProperty(proxyRes.headers, 'keep-alive', { value: keepAliveHint, enumerable: false });
+      }
       // The client's own connection decides keep-alive, not the origin's.
       const keepAlive = 'shouldKeepAlive' in x.res && x.res.shouldKeepAlive && !cfg.isClosing();
       proxyRes.headers.connection = keepAlive ? 'keep-alive' : 'close';
@@ -78,10 +82,11 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     // `?` with nothing after it); the origin must get the bytes the client sent.
     proxyReq.path = x.req.url === '*' && basePath === '' ? '*' : basePath + (x.req.url ?? '/');
     // Registered while the request is being built, so before the library's own listeners.
-    proxyReq.once('socket', onSocket);
+    // `on`, not `once`: each fires at most once per request, and `once` allocates a wrapper.
+    proxyReq.on('socket', onSocket);
     proxyReq.on('information', onInformation);
-    proxyReq.once('response', onAnswer);
-    proxyReq.once('upgrade', onAnswer);
+    proxyReq.on('response', onAnswer);
+    proxyReq.on('upgrade', onAnswer);
   });
 
   const proxy = createProxyServer({ target: cfg.upstream, agent, ws: true, xfwd: false, changeOrigin: false });
@@ -96,7 +101,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
   return {
     web(x) {
       dispatch(x, cfg);
-      x.res.once('close', onClientGone);
+      x.res.on('close', onClientGone);
       dispatching = x;
       try {
         proxy.web(x.req, x.res as ServerResponse, onError);
@@ -136,6 +141,23 @@ function dispatch(x: Exchange, cfg: ForwarderConfig): void {
   // Covers waiting for a pooled socket, connecting and the origin's think time. It also bounds
   // an upgrade whose client left early: the unread client socket cannot tell us sooner.
   x.responseTimer = setTimeout(onResponseTimeout, cfg.responseTimeout, x);
+}
+
+let lastHint = '';
+let lastHintMatters = false;
+
+/**
+ * Whether Node's agent would act on this `Keep-Alive` value: it retires a pooled socket one
+ * second before `timeout=N`, and never reuses it when that leaves nothing. One cached answer,
+ * since an origin sends the same value on every response.
+ */
+function hintMatters(hint: string): boolean {
+  if (hint !== lastHint) {
+    const seconds = /^timeout=(\d+)/.exec(hint)?.[1];
+    lastHint = hint;
+    lastHintMatters = seconds !== undefined && Number(seconds) * 1000 - 1000 < UPSTREAM_IDLE_MS;
+  }
+  return lastHintMatters;
 }
 
 /** The client left (or was answered): its timers must not keep the exchange alive. */

@@ -15,13 +15,13 @@ export interface Classified {
  * when nothing matches there and the logged status is 404, the 404 stage. User-Agent and Referer
  * are the only headers a log keeps; they go to header inspection like live headers.
  */
-export function classifyRecord(engine: Engine, record: LogRecord, fallbackTime: Date): Classified {
+export function classifyRecord(engine: Engine, record: LogRecord, fallbackTime: () => Date): Classified {
   const headers: Record<string, string> = {};
   if (record.userAgent !== undefined) headers['user-agent'] = record.userAgent;
   if (record.referer !== undefined) headers['referer'] = record.referer;
   const view: RequestView = { method: record.method, target: record.target, headers };
   const normalised = engine.normalise(view);
-  const at = record.at ?? fallbackTime;
+  const at = record.at ?? fallbackTime();
   const verdict = engine.match(normalised, 'request') ?? (record.status === 404 ? engine.match(normalised, '404') : null);
   const event: DetectionEvent | null = verdict
     ? { ip: record.ip, verdict, at, action: 'observed', requestLine: sanitiseRequestLine(record.method, record.target) }

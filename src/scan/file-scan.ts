@@ -60,7 +60,7 @@ export class FileScan {
     if (this.parser || this.held.length === 0) return;
     const format = sniffFormat(this.held.map((h) => h.text));
     this.parser = createParser(format ?? 'combined');
-    this.summary.format = format;
+    this.summary.format = this.parser.format; // nothing recognised: combined, so its lines are counted unparsable
     const held = this.held;
     this.held = [];
     for (const h of held) this.handle(this.parser, h.text, h.number);
@@ -81,7 +81,7 @@ export class FileScan {
     this.tally.currentLine = number;
     let judged: ReturnType<typeof classifyRecord>;
     try {
-      judged = classifyRecord(this.deps.engine(), record, this.deps.now?.() ?? new Date());
+      judged = classifyRecord(this.deps.engine(), record, this.deps.now ?? (() => new Date()));
     } catch (err) {
       // The engine must not throw; if it does, the line is counted and shown, and the scan goes on.
       this.summary.records--;

@@ -2,13 +2,18 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
+import { startWormwatch, type Wormwatch } from '../../src/app.js';
 import { register } from '../../src/cli/notices.js';
 import { builtinCatalogue } from '../../src/detect/index.js';
+import { createLogger } from '../../src/log.js';
+import { notifyExtension } from '../../src/notify/index.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
-import { CLI, ROOT, startDns, startServe, startSmtp, tempDir, waitFor, type ServeProcess, type TestDns, type TestSmtp } from './support.js';
+import { CLI, ROOT, noticeOptions, startDns, startSmtp, tempDir, waitFor, type TestDns, type TestSmtp } from './support.js';
 
 // Offender addresses are DATA only (X-Forwarded-For from 127.0.0.1); DNS and SMTP are on loopback.
+// The server runs in this process (the same startWormwatch as `serve`; the crash test runs the
+// binary); the CLI opens the outbox through its own SQLite connection, as from another process.
 const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
 const IPS = ['45.33.60.1', '45.33.60.2', '45.33.60.3'];
 
@@ -18,7 +23,7 @@ describe('wormwatch notices, against a running server\'s outbox', function () {
   let dns: TestDns;
   let smtp: TestSmtp;
   let dir: ReturnType<typeof tempDir>;
-  let serve: ServeProcess;
+  let ww: Wormwatch;
   let outbox: Outbox;
 
   /** Runs `wormwatch notices ...args` in-process (same code as the binary), capturing output. */
@@ -35,16 +40,19 @@ describe('wormwatch notices, against a running server\'s outbox', function () {
     origin = await startOrigin();
     dns = await startDns({});
     smtp = await startSmtp('permfail');
-    serve = await startServe({
-      upstream: origin.url, 'data-dir': dir.path, 'smtp-url': smtp.url, 'dns-server': dns.server, 'dns-timeout': '300ms',
-      'notice-retry-base': '50ms', 'smtp-rate-limit': '1000',
-    });
-    for (const ip of IPS) await serve.probe(ip, probe);
+    ww = await startWormwatch(noticeOptions({
+      upstream: origin.url, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', trustProxy: '127.0.0.1/32',
+      dataDir: dir.path, smtpUrl: smtp.url, dnsServer: dns.server, dnsTimeout: '300ms', smtpRateLimit: 1000,
+    }), { logger: createLogger('silent'), extensions: [notifyExtension] });
+    for (const ip of IPS) {
+      const res = await fetch(`http://127.0.0.1:${ww.proxyAddress.port}${probe}`, { headers: { 'x-forwarded-for': ip } });
+      assert.equal(res.status, 200);
+    }
     outbox = new Outbox(dir.path);
     await waitFor(() => outbox.countsByState().failed === IPS.length, 20_000, 'three failed notices');
   });
   after(async () => {
-    await serve.stop();
+    await ww.stop(0);
     outbox.close();
     await smtp.close();
     await dns.close();
