@@ -7,6 +7,7 @@
  *   node --import tsx bench/hotpath.ts [--rounds 7] [--duration 10] [--connections 32] [--workers 2]
  *                                      [--path /1k] [--profile dir]
  *
+ * `--before DIR` adds the wormwatch of another checkout (e.g. an earlier src/proxy/) as a target.
  * `--profile dir` runs the single-worker wormwatch under `--cpu-prof` (written on exit into dir).
  * The bench owner's `npm run bench` is the full harness; this is the proxy owner's quick driver.
  */
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     path: { type: 'string', default: '/1k' },
     profile: { type: 'string' },
     only: { type: 'string' },
+    before: { type: 'string' },
   },
 });
 const rounds = Number(args.rounds);
@@ -71,13 +73,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function wormwatch(name: string, originPort: number, extra: string[], nodeFlags: string[] = []): Promise<Target> {
+async function wormwatch(name: string, originPort: number, extra: string[], nodeFlags: string[] = [], cwd = process.cwd()): Promise<Target> {
   const port = await freePort();
   const admin = await freePort();
   const argv = [...nodeFlags, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--upstream', `http://127.0.0.1:${originPort}`,
     '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${admin}`, '--data-dir', join(dataDir, name),
     '--log-level', 'warn', ...extra];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'ignore', 'inherit'], cwd });
   children.push(child);
   await waitUp(port);
   return { name, port, child };
@@ -143,6 +145,8 @@ const origin = await start('origin', ['--import', 'tsx', 'bench/targets/origin.t
 const targets: Target[] = [await start('bare', ['--import', 'tsx', 'bench/targets/bare-proxy.ts', String(origin.port), '256'], /LISTENING (\d+)/)];
 const profileFlags = args.profile ? ['--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', args.profile] : [];
 targets.push(await wormwatch('wormwatch', origin.port, [], profileFlags));
+// `--before DIR`: another checkout (say, the previous src/proxy/) as one more target.
+if (args.before) targets.push(await wormwatch('before', origin.port, [], [], args.before));
 if (workers > 1) targets.push(await wormwatch(`wormwatch-w${workers}`, origin.port, ['--workers', String(workers)]));
 const chosen = args.only ? targets.filter((t) => t.name === 'bare' || args.only!.split(',').includes(t.name)) : targets;
 

@@ -184,7 +184,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `wormwatch ${VERSION} bench, ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, wrk ${machine.wrk}, nginx ${machine.nginx}`,
-    `${settings.rounds} round(s) x ${settings.durationS} s per target, ${settings.connections} connections, ${settings.threads} wrk thread(s)${settings.quick ? ' (--quick)' : ''}`,
+    `${settings.rounds} round(s) x ${settings.durationS} s per target, ${settings.connections} connections, ${settings.threads} wrk thread(s)${settings.quick ? ' (--quick)' : ''}; load average ${machine.loadAverageAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`,
     '', targetTable(summaries), '', ratioTable(ratios), '', matcherTable(matcher), '', memoryTable(pipelineFlood, proxyFlood),
     ...skipped.map((s) => `skipped: ${s}`), '', `written: ${out}`,
   ];

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { createMetrics, type Metrics } from './admin/metrics.js';
 import { createAdminServer, type AdminRoute } from './admin/server.js';
 import type { Options } from './config/options.js';
@@ -8,7 +9,7 @@ import type { DetectionEvent } from './events.js';
 import { createLogger, detectionLogFields, type Logger } from './log.js';
 import { OffenderStore } from './offenders/store.js';
 import { notifyExtension } from './notify/index.js';
-import { createProxy } from './proxy/index.js';
+import { createProxy, type ProxyDeps, type ProxyHandle } from './proxy/index.js';
 import { buildEngineFromOptions, rulesReloadExtension } from './reload.js';
 import { VERSION } from './version.js';
 
@@ -66,6 +67,10 @@ export interface StartOptions {
   engine?: Engine;
   /** Default: `defaultExtensions`. Pass `[]` for none. */
   extensions?: Array<WormwatchExtension | ExtensionFactory>;
+  /** Default: `createProxy`. `--workers N` passes one that runs the proxy in cluster workers (src/cluster.ts). */
+  proxy?: (deps: ProxyDeps) => Pick<ProxyHandle, 'listen' | 'close'>;
+  /** Registry of `metrics`; default a new one. `--workers N` passes one that adds up the workers' metrics. */
+  registry?: Registry;
 }
 
 export interface Wormwatch {
@@ -85,7 +90,7 @@ const PURGE_INTERVAL_MAX_MS = 60_000;
 
 export async function startWormwatch(options: Options, start: StartOptions = {}): Promise<Wormwatch> {
   const logger = start.logger ?? createLogger(options.logLevel);
-  const metrics = createMetrics(VERSION);
+  const metrics = createMetrics(VERSION, start.registry);
   const offenders = new OffenderStore({ max: options.offenderMax, ttl: options.offenderTtl, samples: options.offenderSamples, gauge: metrics.offenders });
   let engine = start.engine ?? (await buildEngineFromOptions(options));
   let extensions: WormwatchExtension[] = [];
@@ -109,7 +114,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
 
   extensions = await Promise.all((start.extensions ?? defaultExtensions).map((e) => (typeof e === 'function' ? e(ctx) : e)));
   let ready = false;
-  const proxy = createProxy({ options, engine: () => engine, metrics, logger, onDetection, onNotFound });
+  const proxy = (start.proxy ?? createProxy)({ options, engine: () => engine, metrics, logger, onDetection, onNotFound });
   const admin = createAdminServer({
     metrics, offenders, logger,
     isReady: () => ready,

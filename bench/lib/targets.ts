@@ -2,7 +2,7 @@
  * The processes under test, each its own process with its own event loop: the origin, the bare
  * http-proxy-3 floor, nginx and wormwatch (from the built dist/ when present).
  */
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort, spawnTracked, waitForHttp, waitForLine } from './children.js';
@@ -79,7 +79,7 @@ export async function startWormwatch(launch: WormwatchLaunch): Promise<Target> {
   const child = spawnTracked(process.execPath, args, { cwd: launch.tmp, stdio: ['ignore', log, log] });
   let onExit: (code: number | null) => void = () => undefined;
   const exited = new Promise<never>((_, reject) => {
-    onExit = (code) => reject(new Error(`${launch.name} exited (${code}) during start; see ${join(launch.tmp, `${launch.name}.log`)}`));
+    onExit = (code) => reject(new Error(`${launch.name} exited (${code}) during start: ${logTail(join(launch.tmp, `${launch.name}.log`))}`));
     child.once('exit', onExit);
   });
   try {
@@ -88,4 +88,12 @@ export async function startWormwatch(launch: WormwatchLaunch): Promise<Target> {
     child.off('exit', onExit);
   }
   return { name: launch.name, port, adminPort, child };
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(-600);
+  } catch {
+    return '(no log)';
+  }
 }

@@ -8,6 +8,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export function createMetrics(version: string, registry: Registry = new Registry()) {
   collectDefaultMetrics({ register: registry });
+  // These default gauges end in `_total`, which `promtool check metrics` rejects for a gauge
+  // (prom-client issue 283); the gauges without the suffix (nodejs_active_handles, ...) remain.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name);
+  }
   const metrics = {
     registry,
     requests: new Counter({

@@ -25,7 +25,9 @@ export function register(program: Command): void {
       }
       // Loaded here, not at the top: --help, --version and config errors stay quick.
       const { startWormwatch } = await import('../app.js');
-      const app = await startWormwatch(options);
+      const { isClusterWorker, runWorker, startCluster, workerCount } = await import('../cluster.js');
+      if (isClusterWorker()) return runWorker(options);
+      const app = workerCount(options) > 1 ? await startCluster(options) : await startWormwatch(options);
       stopOnSignals(app);
     });
 }

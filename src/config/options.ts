@@ -112,4 +112,6 @@ export interface Options {
   rules: string | undefined;
   /** Use the built-in signature catalogue; `false` (`--no-builtin-rules`) leaves only `rules`. Default `true`. */
   builtinRules: boolean;
+  /** Proxy worker processes (node:cluster) sharing the listen port; `0` = one per CPU. Default `1` (no cluster). */
+  workers: number;
 }

@@ -75,6 +75,8 @@ export const optionSpecs: readonly OptionSpec[] = [
   // detection rules
   spec({ key: 'rules', value: '<file|dir>', default: undefined, shownDefault: '(none)', description: 'User signatures: a YAML/JSON rule file or a directory of them, on top of the built-in catalogue.', parse: p.text }),
   spec({ key: 'builtinRules', value: '<bool>', default: true, shownDefault: 'true', description: 'Use the built-in catalogue (--no-builtin-rules: only --rules).', parse: p.boolean }),
+  // processes (src/cluster.ts)
+  spec({ key: 'workers', value: '<n>', default: 1, shownDefault: '1', description: 'Proxy processes sharing the listen port (node:cluster); 0: one per CPU. Offenders, notices and the admin server stay in the primary.', parse: p.integer(0, 256) }),
 ];
 
 /** `offenderMax` → `--offender-max`. */

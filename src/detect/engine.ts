@@ -65,13 +65,13 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
   return {
     signatures,
     normalise(req: RequestView): NormalisedRequest {
-      const n: NormalisedRequest = Object.assign(normaliseTarget(req?.method ?? '', req?.target ?? ''), { headers: '' });
+      const n: NormalisedRequest = normaliseTarget(req?.method ?? '', req?.target ?? '');
       n.headers = headerText(req?.headers);
       return n;
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
       const p = stage === 'request' ? plans.request : stage === '404' ? plans['404'] : undefined;
-      if (!p) return null;
+      if (!p || typeof n !== 'object' || n === null) return null;
       const ids = candidates(n, p);
       for (let k = 0; k < ids.length; k++) {
         const c = compiled[ids[k]!]!;

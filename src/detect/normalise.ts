@@ -82,25 +82,32 @@ export function foldUtf8(s: string): string {
   if (!/[\u00c0-\u00ff]/.test(s)) return s;
   const n = s.length;
   const out = [];
-  let i = 0;
-  while (i < n) {
+  let from = 0;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
+    if (c < 0xc0 || c > 0xff) continue;
     const c1 = i + 1 < n ? s.charCodeAt(i + 1) : -1;
     const c2 = i + 2 < n ? s.charCodeAt(i + 2) : -1;
+    let code = -1;
+    let len = 0;
     if ((c === 0xc0 || c === 0xc1) && c1 >= 0 && c1 <= 0xff) {
-      out.push(String.fromCharCode(((c & 0x1f) << 6) | (c1 & 0x3f)));
-      i += 2;
+      code = ((c & 0x1f) << 6) | (c1 & 0x3f);
+      len = 2;
     } else if (c >= 0xc2 && c <= 0xdf && c1 >= 0x80 && c1 <= 0xbf) {
-      out.push(String.fromCharCode(((c & 0x1f) << 6) | (c1 & 0x3f)));
-      i += 2;
+      code = ((c & 0x1f) << 6) | (c1 & 0x3f);
+      len = 2;
     } else if (c >= 0xe0 && c <= 0xef && c1 >= 0x80 && c1 <= 0xbf && c2 >= 0x80 && c2 <= 0xbf) {
-      out.push(String.fromCharCode(((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f)));
-      i += 3;
-    } else {
-      out.push(s.charAt(i));
-      i += 1;
+      code = ((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f);
+      len = 3;
     }
+    if (len === 0) continue;
+    if (i > from) out.push(s.slice(from, i));
+    out.push(String.fromCharCode(code));
+    from = i + len;
+    i = from - 1;
   }
+  if (from === 0) return s;
+  if (from < n) out.push(s.slice(from));
   return out.join('');
 }
 
@@ -137,8 +144,9 @@ export function canonicalPath(path: string): string {
 }
 
 /**
- * The normalised views of a request-target (see `NormalisedRequest`). The query is split off
- * on the first literal `?` before decoding, as a server would, so an encoded `%3f` stays in the path.
+ * The normalised views of a request-target (see `NormalisedRequest`; `headers` is left empty for
+ * `headerText` to fill). The query is split off on the first literal `?` before decoding, as a
+ * server would, so an encoded `%3f` stays in the path.
  */
 export function normaliseTarget(method: string, target: string) {
   const capped = capText(String(target), 8192);
@@ -159,7 +167,7 @@ export function normaliseTarget(method: string, target: string) {
     query = (decodedQuery.indexOf('\\') >= 0 ? decodedQuery.replace(/\\/g, '/') : decodedQuery).toLowerCase();
   }
   const url = q < 0 ? path : path + '?' + query;
-  return { method: m, raw: raw, path: path, query: query, url: url, line: m + ' ' + url, received: capped };
+  return { method: m, raw: raw, path: path, query: query, url: url, line: m + ' ' + url, headers: '', received: capped };
 }
 
 /**
@@ -170,20 +178,22 @@ export function headerText(headers: unknown): string {
   if (!headers || typeof headers !== 'object') return '';
   const h = headers as Record<string, unknown>;
   const names = Object.keys(h);
-  const lines = [];
-  let total = 0;
-  for (let i = 0; i < names.length && total < 16384; i++) {
+  let text = '';
+  for (let i = 0; i < names.length && text.length < 16384; i++) {
     const name = names[i] as string;
     const v = h[name];
-    const values = Array.isArray(v) ? v : [v];
-    for (let j = 0; j < values.length && total < 16384; j++) {
-      if (values[j] === undefined || values[j] === null) continue;
-      const line = name + ': ' + capText(String(values[j]), 8192);
-      lines.push(line);
-      total += line.length + 1;
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) {
+      for (let j = 0; j < v.length && text.length < 16384; j++) {
+        if (v[j] !== undefined && v[j] !== null) text += (text ? '\n' : '') + name + ': ' + capText(String(v[j]), 8192);
+      }
+    } else {
+      text += (text ? '\n' : '') + name + ': ' + capText(String(v), 8192);
     }
   }
-  return capText(decodeOnce(lines.join('\n')).toLowerCase(), 16384);
+  // Nothing to decode or fold (the common case): lower-casing is all.
+  if (!/[%\u0080-\uffff]/.test(text)) return capText(text.toLowerCase(), 16384);
+  return capText(decodeOnce(text).toLowerCase(), 16384);
 }
 
 /**

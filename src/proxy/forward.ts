@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { createProxyServer } from 'http-proxy-3';
 import { UpstreamConnectTimeoutError, UpstreamTimeoutError } from '../errors.js';
+import { Deadlines } from './deadlines.js';
 import { clearTimers, exchangeOf, tag, type Exchange } from './exchange.js';
 import { stripHopByHop } from './hop-by-hop.js';
 
@@ -54,7 +55,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
       // pooled socket before the origin closes it; hidden from the copy to the client instead.
       // Only a hint shorter than our own idle limit changes anything, and most origins send a
       // longer one on every response: that case skips the (slow) property definition.
-      if (keepAliveHint !== undefined && hintMatters(keepAliveHint)) {
+      if (typeof keepAliveHint === 'string' && hintMatters(keepAliveHint)) {
         Object.defineProperty(proxyRes.headers, 'keep-alive', { value: keepAliveHint, enumerable: false });
       }
       // The client's own connection decides keep-alive, not the origin's.
@@ -72,6 +73,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
       x.connectTimer = undefined;
     });
   };
+  const deadlines = new Deadlines<Exchange>(cfg.responseTimeout, onResponseTimeout);
   let dispatching: Exchange | undefined;
   hookAgent(agent, (proxyReq) => {
     const x = dispatching;
@@ -100,7 +102,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
 
   return {
     web(x) {
-      dispatch(x, cfg);
+      dispatch(x, deadlines);
       x.res.on('close', onClientGone);
       dispatching = x;
       try {
@@ -110,7 +112,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
       }
     },
     ws(x, socket, head) {
-      dispatch(x, cfg);
+      dispatch(x, deadlines);
       dispatching = x;
       try {
         proxy.ws(x.req, socket as Socket, head, onError);
@@ -136,11 +138,12 @@ function hookAgent(agent: http.Agent, onRequest: (req: ClientRequest) => void): 
   };
 }
 
-function dispatch(x: Exchange, cfg: ForwarderConfig): void {
+function dispatch(x: Exchange, deadlines: Deadlines<Exchange>): void {
   x.started = performance.now();
   // Covers waiting for a pooled socket, connecting and the origin's think time. It also bounds
   // an upgrade whose client left early: the unread client socket cannot tell us sooner.
-  x.responseTimer = setTimeout(onResponseTimeout, cfg.responseTimeout, x);
+  x.deadlines = deadlines;
+  deadlines.add(x);
 }
 
 let lastHint = '';
@@ -167,7 +170,7 @@ function onClientGone(this: ServerResponse): void {
 }
 
 function onResponseTimeout(x: Exchange): void {
-  x.responseTimer = undefined;
+  x.deadlines = undefined;
   x.upstream?.destroy(new UpstreamTimeoutError());
 }
 

@@ -40,6 +40,13 @@ describe('detect/engine', () => {
       const found: number[] = [];
       ac.scan('ushers', new Uint32Array(5), 1, found);
       assert.deepEqual(found.sort(), [0, 1, 3]);
+      const punct = new LiteralAutomaton([{ literal: '${', id: 0 }, { literal: '()', id: 1 }, { literal: '%c0%', id: 2 }]);
+      const hits: number[] = [];
+      punct.scan('Mozilla/5.0 (X11) x=${y} (); a%c0%af', new Uint32Array(3), 1, hits);
+      assert.deepEqual(hits.sort(), [0, 1, 2]);
+      const none: number[] = [];
+      punct.scan('Mozilla/5.0 (X11; Linux) $ { ( ) %c1', new Uint32Array(3), 1, none);
+      assert.deepEqual(none, []);
       const again: number[] = [];
       ac.scan('caf\u00e9 his', new Uint32Array(5), 1, again);
       assert.deepEqual(again.sort(), [2, 4]);
@@ -147,6 +154,7 @@ describe('detect/engine', () => {
       assert.equal(engine.match(broken, 'request'), null);
       assert.equal(engine.match(engine.normalise({} as never), '404'), null);
       assert.equal(engine.match(broken, 'other' as Stage), null);
+      assert.equal(engine.match(null as unknown as NormalisedRequest, 'request'), null);
     });
   });
 
@@ -169,17 +177,18 @@ describe('detect/engine', () => {
     });
 
     it('on generated catalogues with overlapping literals and random texts', () => {
-      const alphabet = 'abc/.%${}';
+      // Odd rounds: literals of punctuation only, so the scanners take their skip-ahead path.
+      const alphabets = ['abc/.%${}', '/.%${}()'];
       let seed = 7;
       const rnd = (n: number) => {
         seed = (seed * 1103515245 + 12345) & 0x7fffffff;
         return seed % n;
       };
-      const word = (len: number) => Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join('');
+      const word = (len: number, alphabet = alphabets[0]!) => Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join('');
       for (let round = 0; round < 20; round++) {
         const sigs: Signature[] = [];
         for (let i = 0; i < 40; i++) {
-          const lit = word(1 + rnd(4));
+          const lit = word(1 + rnd(4), alphabets[round % 2]);
           const target = (['path', 'query', 'url', 'line', 'raw', 'headers', 'all'] as const)[rnd(7)]!;
           const escaped = lit.replace(/[.$%{}/]/g, (c) => `\\${c}`);
           sigs.push(sig(`g${i}`, rnd(2) ? 'request' : '404', { target, pattern: rnd(3) ? escaped : `${escaped}.?a`, literals: [lit] }));

@@ -18,7 +18,7 @@ const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.posi
 const IPS = ['45.33.60.1', '45.33.60.2', '45.33.60.3'];
 
 describe('wormwatch notices, against a running server\'s outbox', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let origin: Origin;
   let dns: TestDns;
   let smtp: TestSmtp;

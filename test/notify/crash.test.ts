@@ -10,7 +10,7 @@ const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.posi
 const IPS = Array.from({ length: 20 }, (_, i) => `45.33.50.${i + 1}`);
 
 describe('notices survive SIGKILL of wormwatch serve (at-least-once)', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let origin: Origin;
   let dns: TestDns;
   let smtp: TestSmtp;

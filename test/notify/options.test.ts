@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { loadOptions } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { notifyMode } from '../../src/notify/index.js';
+import { noticeOptions, startNotifier } from './support.js';
 
 const load = (flags: Record<string, unknown>) => loadOptions({ flags, env: {} });
 
@@ -43,5 +44,12 @@ describe('notice options', () => {
 
   it('accepts DNS servers with ports, IPv6 in brackets', () => {
     assert.deepEqual(load({ dnsServer: '127.0.0.1:5353,[::1]:53,::1,192.0.2.53' }).dnsServer, ['127.0.0.1:5353', '[::1]:53', '::1', '192.0.2.53']);
+  });
+});
+
+describe('notifier start-up errors', () => {
+  it('names --data-dir when the outbox cannot be opened', async () => {
+    const { notifier } = startNotifier(noticeOptions({ dataDir: '/dev/null/wormwatch' }));
+    await assert.rejects(notifier.start(), (e: unknown) => e instanceof ConfigError && /--data-dir \/dev\/null\/wormwatch/.test(e.message));
   });
 });

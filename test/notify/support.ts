@@ -200,7 +200,7 @@ export async function startServe(flags: Record<string, string>): Promise<ServePr
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const listening = await new Promise<{ proxy: AddressInfo; admin: AddressInfo }>((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
     child.stdout!.on('data', (c: Buffer) => {
       buf += c.toString();
       for (const line of buf.split('\n')) {
@@ -210,7 +210,10 @@ export async function startServe(flags: Record<string, string>): Promise<ServePr
         }
       }
     });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${stderr}`));
+    });
   });
   const proxyPort = listening.proxy.port;
   return {

@@ -28,7 +28,7 @@ export const iisRelatives: Signature[] = [
       'The sending host is probably infected or runs an exploit tool. To fix it: apply MS03-007, remove the malware, and disable WebDAV if unused.',
     references: ['CVE-2003-0109', 'MS03-007'],
     stage: 'request', stageReason: 'No WebDAV client sends a 64 KiB SEARCH query.',
-    match: { target: 'headers', pattern: '(?:^|\\n)content-length: *0*[1-9][0-9]{4,}', literals: ['content-length'], methods: ['SEARCH'] },
+    match: { target: 'headers', pattern: '(?:^|\\n)content-length: *0*[1-9][0-9]{4,}', methods: ['SEARCH'] },
     examples: {
       positive: [{ request: 'SEARCH / HTTP/1.1', headers: { 'content-length': '65536', 'content-type': 'text/xml' } }],
       negative: [{ request: 'SEARCH /exchange/ HTTP/1.1', headers: { 'content-length': '312', 'content-type': 'text/xml' } }],
