@@ -40,6 +40,8 @@ export function addOptionFlags(cmd: Command): void {
   for (const s of optionSpecs) {
     const flags = s.value ? `${flagName(s.key)} ${s.value}` : flagName(s.key);
     cmd.addOption(new Option(flags, `${s.description} (default ${s.shownDefault}; env ${envName(s.key)})`));
+    // A switch that defaults to on needs a way off that reads as one: --no-builtin-rules.
+    if (s.default === true) cmd.addOption(new Option(`--no-${flagName(s.key).slice(2)}`, `same as ${flagName(s.key)} false`));
   }
 }
 
