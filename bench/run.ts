@@ -13,7 +13,7 @@ import { describeMachine } from './lib/machine.js';
 import { nginxAvailable, nginxVersion } from './lib/nginx.js';
 import { ratioOf, ratioTable, rounded, summariseTargets, targetTable, type RunRecord } from './lib/report.js';
 import { warmedUp } from './lib/stats.js';
-import { HELP, parseSettings, type Settings } from './lib/settings.js';
+import { HELP, parseSettings, UsageError, type Settings } from './lib/settings.js';
 import { ROOT, startBareProxy, startNginxTarget, startOrigin, startWormwatch, wormwatchEntry, type Target } from './lib/targets.js';
 import { wormMix, wormRequests } from './lib/traffic.js';
 import { runWrk, WRK_BIN, wrkVersion } from './lib/wrk.js';
@@ -194,5 +194,10 @@ async function main(): Promise<void> {
 
 main().then(
   async () => { await stopAll(); process.exit(0); },
-  async (err: unknown) => { log(`failed: ${(err as Error).stack ?? String(err)}`); await stopAll(); process.exit(1); },
+  async (err: unknown) => {
+    if (err instanceof UsageError) { log(`${err.message} (see npm run bench -- --help)`); process.exit(2); }
+    log(`failed: ${(err as Error).stack ?? String(err)}`);
+    await stopAll();
+    process.exit(1);
+  },
 );

@@ -206,7 +206,8 @@ export async function runWorker(options: Options): Promise<void> {
     options, metrics, logger,
     engine: () => engine,
     onDetection: (event) => channel.send({ ww: 'detection', event }),
-    onNotFound: (ip, request, at) => channel.send({ ww: 'not-found', ip, request, at }),
+    // A structured clone keeps own properties only; the engine builds `headers` on first read (a getter).
+    onNotFound: (ip, request, at) => channel.send({ ww: 'not-found', ip, request: { ...request, headers: request.headers }, at }),
   });
 
   let stopping: Promise<void> | undefined;

@@ -38,33 +38,42 @@ export const HELP = `npm run bench [-- options]
   --no-build           do not run npm run build first
   --out <file>         JSON result file (default bench/results/latest.json)`;
 
+/** A bad command line: printed as one line with a pointer to --help, exit 2. */
+export class UsageError extends Error {}
+
 function positive(name: string, text: string | undefined, fallback: number, allowZero = false): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${text}`);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new UsageError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${text}`);
   return n;
 }
 
+const FLAGS = {
+  quick: { type: 'boolean', default: false },
+  duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
+  connections: { type: 'string' }, threads: { type: 'string' }, flood: { type: 'string' },
+  'proxy-flood': { type: 'string' }, matcher: { type: 'string' }, workers: { type: 'string' },
+  'no-build': { type: 'boolean', default: false }, out: { type: 'string' },
+} as const;
+
+function readFlags(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: FLAGS, strict: true }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 export function parseSettings(argv: readonly string[]): Settings {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      quick: { type: 'boolean', default: false },
-      duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
-      connections: { type: 'string' }, threads: { type: 'string' }, flood: { type: 'string' },
-      'proxy-flood': { type: 'string' }, matcher: { type: 'string' }, workers: { type: 'string' },
-      'no-build': { type: 'boolean', default: false }, out: { type: 'string' },
-    },
-    strict: true,
-  });
+  const values = readFlags(argv);
   const quick = values.quick === true;
   const rounds = positive('rounds', values.rounds, quick ? 1 : 5);
   const connections = positive('connections', values.connections, 50);
   const threads = positive('threads', values.threads, 1);
   for (const [name, v] of [['rounds', rounds], ['connections', connections], ['threads', threads]] as const) {
-    if (!Number.isInteger(v)) throw new Error(`--${name} must be a whole number, got ${v}`);
+    if (!Number.isInteger(v)) throw new UsageError(`--${name} must be a whole number, got ${v}`);
   }
-  if (threads > connections) throw new Error('--threads must not exceed --connections (wrk needs a connection per thread)');
+  if (threads > connections) throw new UsageError('--threads must not exceed --connections (wrk needs a connection per thread)');
   return {
     quick,
     durationS: positive('duration', values.duration, quick ? 2 : 4),

@@ -1,4 +1,5 @@
-import { headerText, normaliseTarget, sanitiseLine } from './normalise.js';
+import { pendingHeaders, scanHeaders, withLazyHeaders } from './lazy-headers.js';
+import { normaliseTarget, sanitiseLine } from './normalise.js';
 import { LiteralAutomaton } from './prefilter.js';
 import type { Engine, MatchTarget, NormalisedRequest, RequestView, Signature, Stage, Verdict } from './types.js';
 
@@ -18,7 +19,8 @@ interface CompiledSignature {
 }
 
 interface StagePlan {
-  scans: { text: ScanText; automaton: LiteralAutomaton }[];
+  /** `perHeader`: the header scan may read each header name and value on its own (see `scanHeaders`). */
+  scans: { text: ScanText; automaton: LiteralAutomaton; perHeader: boolean }[];
   /** Signatures without literals: verified on every request of this stage. */
   always: number[];
 }
@@ -49,11 +51,15 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
     const scans = p.scans;
     for (let k = 0; k < scans.length; k++) {
       const scan = scans[k]!;
-      scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
+      const source = scan.perHeader ? pendingHeaders(n) : undefined;
+      if (source === undefined || !scanHeaders(source, scan.automaton, seen, epoch, found)) scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
     }
     const always = p.always;
     for (let k = 0; k < always.length; k++) {
       const id = always[k]!;
+      // A method the signature does not apply to would be skipped anyway; skipping it here spares the sort.
+      const methods = compiled[id]!.methods;
+      if (methods !== null && !methods.includes(n.method)) continue;
       if (seen[id] !== epoch) {
         seen[id] = epoch;
         found.push(id);
@@ -65,9 +71,7 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
   return {
     signatures,
     normalise(req: RequestView): NormalisedRequest {
-      const n: NormalisedRequest = normaliseTarget(req?.method ?? '', req?.target ?? '');
-      n.headers = headerText(req?.headers);
-      return n;
+      return withLazyHeaders(normaliseTarget(req?.method ?? '', req?.target ?? ''), req?.headers);
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
       const p = stage === 'request' ? plans.request : stage === '404' ? plans['404'] : undefined;
@@ -109,9 +113,14 @@ function plan(compiled: readonly CompiledSignature[], stage: Stage): StagePlan {
     }
     for (const f of c.fields) for (const literal of literals) byText[SCAN_TEXT[f]].push({ literal, id: c.index });
   }
+  // Header by header is only exact when no literal can straddle the `name: value\n` joints.
+  const perHeader = byText.headers.every((e) => !/[:\s]/.test(e.literal));
   const scans = (Object.keys(byText) as ScanText[])
     .filter((text) => byText[text].length > 0)
-    .map((text) => ({ text, automaton: new LiteralAutomaton(byText[text]) }));
+    .map((text) => {
+      const byHeader = text === 'headers' && perHeader;
+      return { text, automaton: new LiteralAutomaton(byText[text], { ascii: byHeader }), perHeader: byHeader };
+    });
   return { scans, always };
 }
 

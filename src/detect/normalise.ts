@@ -123,6 +123,8 @@ export function decodeTwice(s: string): string {
 
 /** `http://host:port/p?q` → `/p?q`: an absolute-form target is judged by its path like any other. */
 export function stripAbsoluteForm(target: string): string {
+  // Origin-form (`/…`), nearly every request: nothing to strip, and no lower-cased copy to make.
+  if (target.charCodeAt(0) === 47) return target;
   const lower = target.slice(0, 8).toLowerCase();
   let start = -1;
   if (lower.indexOf('http://') === 0) start = 7;

@@ -11,9 +11,16 @@
 /** Marks every id whose literal occurs in `text` (`seen[id] = epoch`), pushing it once onto `found`. */
 export type Scanner = (text: string, seen: Uint32Array, epoch: number, found: number[]) => void;
 
-type ScannerFactory = (
+/**
+ * The same, over text not yet lower-cased, for text that lower-casing alone would normalise: it
+ * reads A-Z as a-z, and stops and returns false at the first `%` or character from U+0080 up
+ * (text that decoding or Unicode case-folding could change); true when it read the whole text.
+ */
+export type AsciiScanner = (text: string, seen: Uint32Array, epoch: number, found: number[]) => boolean;
+
+type ScannerFactory<S> = (
   delta: Int32Array, width: number, classOf: Uint16Array, highClass: number, outStart: Int32Array, outputs: Int32Array, skip: RegExp | null,
-) => Scanner;
+) => S;
 
 /**
  * The scan loop. It is compiled once per automaton (new Function) rather than shared: V8 then
@@ -27,10 +34,11 @@ const SCAN_SOURCE = `return function scan(text, seen, epoch, found) {
   for (let i = 0; i < n; i++) {
     if (SKIP && s === 0) {
       skip.lastIndex = i;
-      if (!skip.test(text)) return;
+      if (!skip.test(text)) return DONE;
       i = skip.lastIndex - 1;
     }
     const c = text.charCodeAt(i);
+    ASCII_CHECK
     s = delta[s + (c < 128 ? classOf[c] : highClass)];
     if (s < 0) {
       s = ~s;
@@ -45,6 +53,7 @@ const SCAN_SOURCE = `return function scan(text, seen, epoch, found) {
       }
     }
   }
+  return DONE;
 };`;
 
 /**
@@ -53,8 +62,8 @@ const SCAN_SOURCE = `return function scan(text, seen, epoch, found) {
  * such character to the next with the native regex search instead of stepping through every
  * character. When a letter or digit can start a literal, that would only add overhead.
  */
-function skipPattern(delta: Int32Array, classOf: Uint16Array, highClass: number): RegExp | null {
-  const chars: string[] = [];
+function skipPattern(delta: Int32Array, classOf: Uint16Array, highClass: number, extra: string[] = []): RegExp | null {
+  const chars: string[] = [...extra];
   for (let c = 0; c < 128; c++) {
     if (classOf[c] === 0 || delta[classOf[c]!] === 0) continue;
     if (/[a-z0-9]/i.test(String.fromCharCode(c))) return null;
@@ -68,8 +77,10 @@ export class LiteralAutomaton {
   /** Number of states of the automaton (for tests and sizing). */
   readonly size: number;
   readonly scan: Scanner;
+  /** Only when built with `{ ascii: true }`. */
+  readonly scanAscii: AsciiScanner | null = null;
 
-  constructor(entries: ReadonlyArray<{ literal: string; id: number }>) {
+  constructor(entries: ReadonlyArray<{ literal: string; id: number }>, opts: { ascii?: boolean } = {}) {
     const classOf = new Uint16Array(128);
     let width = 1;
     let highClass = 0;
@@ -144,8 +155,19 @@ export class LiteralAutomaton {
     }
     this.size = n;
     const skip = n > 1 ? skipPattern(delta, classOf, highClass) : null;
-    const source = SCAN_SOURCE.replace('SKIP &&', skip ? '' : 'false &&');
-    const factory = new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', source) as ScannerFactory;
-    this.scan = factory(delta, width, classOf, highClass, outStart, Int32Array.from(flat), skip);
+    const outputs = Int32Array.from(flat);
+    const source = SCAN_SOURCE.replace('SKIP &&', skip ? '' : 'false &&').replace(/DONE/g, '').replace('ASCII_CHECK', '');
+    this.scan = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', source) as ScannerFactory<Scanner>)(
+      delta, width, classOf, highClass, outStart, outputs, skip);
+    if (opts.ascii) {
+      // A-Z in the class of a-z; the scan stops at `%` and U+0080 up, so the skip must find those too.
+      const folded = classOf.slice();
+      for (let c = 65; c <= 90; c++) folded[c] = classOf[c + 32]!;
+      const asciiSkip = n > 1 ? skipPattern(delta, folded, highClass, ['%', '\\u0080-\\uffff']) : /[%\u0080-\uffff]/g;
+      const asciiSource = SCAN_SOURCE.replace('SKIP &&', asciiSkip ? '' : 'false &&').replace(/DONE/g, 'true')
+        .replace('ASCII_CHECK', 'if (c === 37 || c > 127) return false;');
+      this.scanAscii = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', asciiSource) as ScannerFactory<AsciiScanner>)(
+        delta, width, folded, highClass, outStart, outputs, asciiSkip);
+    }
   }
 }

