@@ -1,4 +1,4 @@
-import { pendingHeaders, scanHeaders, withLazyHeaders } from './lazy-headers.js';
+import { keepMemo, memoOf, pendingHeaders, scanHeaders, withLazyHeaders, type ScanMemo } from './lazy-headers.js';
 import { normaliseTarget, sanitiseLine } from './normalise.js';
 import { LiteralAutomaton } from './prefilter.js';
 import type { Engine, MatchTarget, NormalisedRequest, RequestView, Signature, Stage, Verdict } from './types.js';
@@ -18,11 +18,15 @@ interface CompiledSignature {
   methods: readonly string[] | null;
 }
 
-interface StagePlan {
+/**
+ * One prefilter for both stages: each text is scanned once per request, and the candidates of the
+ * stage not asked for are kept on the request (see `ScanMemo`) for its other `match` call.
+ */
+interface Plan {
   /** `perHeader`: the header scan may read each header name and value on its own (see `scanHeaders`). */
   scans: { text: ScanText; automaton: LiteralAutomaton; perHeader: boolean }[];
-  /** Signatures without literals: verified on every request of this stage. */
-  always: number[];
+  /** Signatures without literals, by stage: verified on every request of that stage. */
+  always: Record<Stage, number[]>;
 }
 
 const ascending = (a: number, b: number): number => a - b;
@@ -37,35 +41,58 @@ const SCAN_TEXT: Record<Field, ScanText> = { path: 'line', query: 'line', url: '
  */
 export function compileCatalogue(signatures: readonly Signature[]): Engine {
   const compiled = signatures.map((s, index) => compileOne(s, index));
-  const plans: Record<Stage, StagePlan> = { request: plan(compiled, 'request'), '404': plan(compiled, '404') };
+  const prefilter = plan(compiled);
+  const isRequestStage = Uint8Array.from(compiled, (c) => (c.signature.stage === 'request' ? 1 : 0));
+  const owner = {};
   const seen = new Uint32Array(Math.max(1, compiled.length));
   let epoch = 0;
 
   // Reused between calls: matching is synchronous, so one request never sees another's list.
   const found: number[] = [];
 
-  function candidates(n: NormalisedRequest, p: StagePlan): number[] {
+  /** Both stages' candidates, each ascending, with signatures of a method `n` lacks left out. */
+  function scanBoth(n: NormalisedRequest): ScanMemo {
     epoch = epoch >= 0xfffffffe ? 1 : epoch + 1;
     if (epoch === 1) seen.fill(0);
     found.length = 0;
-    const scans = p.scans;
+    const scans = prefilter.scans;
     for (let k = 0; k < scans.length; k++) {
       const scan = scans[k]!;
       const source = scan.perHeader ? pendingHeaders(n) : undefined;
-      if (source === undefined || !scanHeaders(source, scan.automaton, seen, epoch, found)) scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
-    }
-    const always = p.always;
-    for (let k = 0; k < always.length; k++) {
-      const id = always[k]!;
-      // A method the signature does not apply to would be skipped anyway; skipping it here spares the sort.
-      const methods = compiled[id]!.methods;
-      if (methods !== null && !methods.includes(n.method)) continue;
-      if (seen[id] !== epoch) {
-        seen[id] = epoch;
-        found.push(id);
+      if (source === undefined || !scanHeaders(source, scan.automaton, seen, epoch, found)) {
+        scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
       }
     }
-    return found.length > 1 ? found.sort(ascending) : found;
+    const request: number[] = [];
+    const notFound: number[] = [];
+    for (let k = 0; k < found.length; k++) {
+      const id = found[k]!;
+      if (!appliesTo(compiled[id]!, n.method)) continue;
+      if (isRequestStage[id] === 1) request.push(id);
+      else notFound.push(id);
+    }
+    addAlways(prefilter.always.request, n.method, request);
+    addAlways(prefilter.always['404'], n.method, notFound);
+    if (request.length > 1) request.sort(ascending);
+    if (notFound.length > 1) notFound.sort(ascending);
+    return { owner, method: n.method, line: n.line, raw: n.raw, request, notFound };
+  }
+
+  function addAlways(always: readonly number[], method: string, into: number[]): void {
+    for (let k = 0; k < always.length; k++) {
+      const id = always[k]!;
+      // Each id was scanned for nowhere else: no literals.
+      if (appliesTo(compiled[id]!, method)) into.push(id);
+    }
+  }
+
+  function candidates(n: NormalisedRequest, stage: Stage): readonly number[] {
+    let memo = memoOf(n);
+    if (memo === null || memo.owner !== owner || memo.method !== n.method || memo.line !== n.line || memo.raw !== n.raw) {
+      memo = scanBoth(n);
+      keepMemo(n, memo);
+    }
+    return stage === 'request' ? memo.request : memo.notFound;
   }
 
   return {
@@ -74,12 +101,10 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
       return withLazyHeaders(normaliseTarget(req?.method ?? '', req?.target ?? ''), req?.headers);
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
-      const p = stage === 'request' ? plans.request : stage === '404' ? plans['404'] : undefined;
-      if (!p || typeof n !== 'object' || n === null) return null;
-      const ids = candidates(n, p);
+      if ((stage !== 'request' && stage !== '404') || typeof n !== 'object' || n === null) return null;
+      const ids = candidates(n, stage);
       for (let k = 0; k < ids.length; k++) {
         const c = compiled[ids[k]!]!;
-        if (c.methods && !c.methods.includes(n.method)) continue;
         const where = verify(c, n);
         if (where !== null) return verdict(c, n, stage, where);
       }
@@ -101,14 +126,13 @@ function compileOne(signature: Signature, index: number): CompiledSignature {
   return { index, signature, re, fields, methods };
 }
 
-function plan(compiled: readonly CompiledSignature[], stage: Stage): StagePlan {
+function plan(compiled: readonly CompiledSignature[]): Plan {
   const byText: Record<ScanText, { literal: string; id: number }[]> = { line: [], raw: [], headers: [] };
-  const always: number[] = [];
+  const always: Record<Stage, number[]> = { request: [], '404': [] };
   for (const c of compiled) {
-    if (c.signature.stage !== stage) continue;
     const literals = (c.signature.match.literals ?? []).map((l) => l.toLowerCase()).filter((l) => l.length > 0);
     if (literals.length === 0) {
-      always.push(c.index);
+      if (c.signature.stage === 'request' || c.signature.stage === '404') always[c.signature.stage].push(c.index);
       continue;
     }
     for (const f of c.fields) for (const literal of literals) byText[SCAN_TEXT[f]].push({ literal, id: c.index });
@@ -122,6 +146,10 @@ function plan(compiled: readonly CompiledSignature[], stage: Stage): StagePlan {
       return { text, automaton: new LiteralAutomaton(byText[text], { ascii: byHeader }), perHeader: byHeader };
     });
   return { scans, always };
+}
+
+function appliesTo(c: CompiledSignature, method: string): boolean {
+  return c.methods === null || c.methods.includes(method);
 }
 
 /** One of the scanned texts, by name (plain property loads; the engine never trusts the shape). */

@@ -10,6 +10,19 @@ import type { NormalisedRequest, RequestView } from './types.js';
  */
 
 /**
+ * The prefilter's candidates for both stages, kept on the request by the engine (`owner`) that
+ * found them, for the texts they were found in; setting `headers` drops it.
+ */
+export interface ScanMemo {
+  owner: object;
+  method: string;
+  line: string;
+  raw: string;
+  request: readonly number[];
+  notFound: readonly number[];
+}
+
+/**
  * A normalised request whose `headers` text is built on first read (then kept). A class, because
  * an object literal with a getter costs about a microsecond to create in V8 and an instance a few
  * nanoseconds. `headers` lives on the prototype, so `toJSON` gives it to JSON copies.
@@ -24,6 +37,7 @@ class LazyNormalised implements NormalisedRequest {
   received: string | undefined;
   #pending: RequestView['headers'] | undefined;
   #text = '';
+  #memo: ScanMemo | null = null;
 
   constructor(t: Omit<NormalisedRequest, 'headers'>, source: RequestView['headers']) {
     this.method = t.method;
@@ -47,6 +61,7 @@ class LazyNormalised implements NormalisedRequest {
   set headers(value: string) {
     this.#text = value;
     this.#pending = undefined;
+    this.#memo = null;
   }
 
   /** A plain object with every field, `headers` built (for JSON and for copies sent to other processes). */
@@ -56,6 +71,14 @@ class LazyNormalised implements NormalisedRequest {
 
   static pendingOf(n: NormalisedRequest): RequestView['headers'] | undefined {
     return n instanceof LazyNormalised ? n.#pending : undefined;
+  }
+
+  static memoOf(n: NormalisedRequest): ScanMemo | null {
+    return n instanceof LazyNormalised ? n.#memo : null;
+  }
+
+  static keepMemo(n: NormalisedRequest, memo: ScanMemo): void {
+    if (n instanceof LazyNormalised) n.#memo = memo;
   }
 }
 
@@ -67,6 +90,15 @@ export function withLazyHeaders(t: Omit<NormalisedRequest, 'headers'>, source: R
 /** The headers of a request whose header text has not been built yet, or undefined. */
 export function pendingHeaders(n: NormalisedRequest): RequestView['headers'] | undefined {
   return LazyNormalised.pendingOf(n);
+}
+
+/** The candidates kept on `n` by an earlier `match`, if any. */
+export function memoOf(n: NormalisedRequest): ScanMemo | null {
+  return LazyNormalised.memoOf(n);
+}
+
+export function keepMemo(n: NormalisedRequest, memo: ScanMemo): void {
+  LazyNormalised.keepMemo(n, memo);
 }
 
 /** Beyond this many characters the text would be cut (`headerText`); only the full build is exact then. */
