@@ -27,17 +27,21 @@ interface Plan {
   scans: { text: ScanText; automaton: LiteralAutomaton; perHeader: boolean }[];
   /** Signatures without literals, by stage: verified on every request of that stage. */
   always: Record<Stage, number[]>;
+  anyAlways: boolean;
 }
 
 const ascending = (a: number, b: number): number => a - b;
+const NONE: readonly number[] = Object.freeze([]);
 
 const SCAN_TEXT: Record<Field, ScanText> = { path: 'line', query: 'line', url: 'line', line: 'line', raw: 'raw', headers: 'headers' };
 
 /**
  * Compiles a catalogue into an engine. Matching is one pass per text (request line, raw target,
- * header text) of an Aho-Corasick prefilter over all literals of that stage, then a regex check of
- * only the candidate signatures, in catalogue order. Throws (naming the id) on a pattern that does
- * not compile; user rule files are validated before they get here.
+ * header text) of an Aho-Corasick prefilter over the literals of both stages, then a regex check
+ * of only the candidate signatures of the stage asked for, in catalogue order. The header text is
+ * built only when a candidate or a caller reads it (`lazy-headers.ts`), and the candidates of the
+ * other stage are kept on the request for its 404 check. Throws (naming the id) on a pattern that
+ * does not compile; user rule files are validated before they get here.
  */
 export function compileCatalogue(signatures: readonly Signature[]): Engine {
   const compiled = signatures.map((s, index) => compileOne(s, index));
@@ -63,6 +67,7 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
         scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
       }
     }
+    if (found.length === 0 && !prefilter.anyAlways) return { owner, method: n.method, line: n.line, raw: n.raw, request: NONE, notFound: NONE };
     const request: number[] = [];
     const notFound: number[] = [];
     for (let k = 0; k < found.length; k++) {
@@ -137,15 +142,10 @@ function plan(compiled: readonly CompiledSignature[]): Plan {
     }
     for (const f of c.fields) for (const literal of literals) byText[SCAN_TEXT[f]].push({ literal, id: c.index });
   }
-  // Header by header is only exact when no literal can straddle the `name: value\n` joints.
-  const perHeader = byText.headers.every((e) => !/[:\s]/.test(e.literal));
   const scans = (Object.keys(byText) as ScanText[])
     .filter((text) => byText[text].length > 0)
-    .map((text) => {
-      const byHeader = text === 'headers' && perHeader;
-      return { text, automaton: new LiteralAutomaton(byText[text], { ascii: byHeader }), perHeader: byHeader };
-    });
-  return { scans, always };
+    .map((text) => ({ text, automaton: new LiteralAutomaton(byText[text], { ascii: text === 'headers' }), perHeader: text === 'headers' }));
+  return { scans, always, anyAlways: always.request.length + always['404'].length > 0 };
 }
 
 function appliesTo(c: CompiledSignature, method: string): boolean {

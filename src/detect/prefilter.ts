@@ -13,10 +13,11 @@ export type Scanner = (text: string, seen: Uint32Array, epoch: number, found: nu
 
 /**
  * The same, over text not yet lower-cased, for text that lower-casing alone would normalise: it
- * reads A-Z as a-z, and stops and returns false at the first `%` or character from U+0080 up
- * (text that decoding or Unicode case-folding could change); true when it read the whole text.
+ * reads A-Z as a-z, and stops and returns -1 at the first `%` or character from U+0080 up (text
+ * that decoding or Unicode case-folding could change). It starts in state `from` and returns the
+ * state it ends in, so pieces scanned one after the other are scanned as their concatenation.
  */
-export type AsciiScanner = (text: string, seen: Uint32Array, epoch: number, found: number[]) => boolean;
+export type AsciiScanner = (text: string, seen: Uint32Array, epoch: number, found: number[], from: number) => number;
 
 type ScannerFactory<S> = (
   delta: Int32Array, width: number, classOf: Uint16Array, highClass: number, outStart: Int32Array, outputs: Int32Array, skip: RegExp | null,
@@ -28,8 +29,8 @@ type ScannerFactory<S> = (
  * scans run about three times faster than through one shared, polymorphic loop (measured).
  * States are row offsets into `delta`; a negative entry (~offset) is a state that reports ids.
  */
-const SCAN_SOURCE = `return function scan(text, seen, epoch, found) {
-  let s = 0;
+const SCAN_SOURCE = `return function scan(text, seen, epoch, found, from) {
+  let s = FROM;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     if (SKIP && s === 0) {
@@ -79,6 +80,15 @@ export class LiteralAutomaton {
   readonly scan: Scanner;
   /** Only when built with `{ ascii: true }`. */
   readonly scanAscii: AsciiScanner | null = null;
+  /** Whether `:`, space and newline leave the start state where it is (and report nothing). */
+  readonly separatorsNeutral: boolean;
+  /**
+   * With `{ ascii: true }`, when no literal holds `:` or white space (so none can straddle the
+   * joints of `name: value` lines) and they are few: a regex that finds, case-insensitively, any
+   * literal or any character `scanAscii` stops at. A text it does not match holds no literal, and
+   * one native search tells that faster than the scan does.
+   */
+  readonly asciiFilter: RegExp | null = null;
 
   constructor(entries: ReadonlyArray<{ literal: string; id: number }>, opts: { ascii?: boolean } = {}) {
     const classOf = new Uint16Array(128);
@@ -154,9 +164,10 @@ export class LiteralAutomaton {
       delta[k] = outStart[t + 1]! > outStart[t]! ? ~(t * width) : t * width;
     }
     this.size = n;
+    this.separatorsNeutral = [58, 32, 10].every((c) => delta[classOf[c]!] === 0);
     const skip = n > 1 ? skipPattern(delta, classOf, highClass) : null;
     const outputs = Int32Array.from(flat);
-    const source = SCAN_SOURCE.replace('SKIP &&', skip ? '' : 'false &&').replace(/DONE/g, '').replace('ASCII_CHECK', '');
+    const source = SCAN_SOURCE.replace('SKIP &&', skip ? '' : 'false &&').replace(/DONE/g, '').replace('ASCII_CHECK', '').replace('FROM', '0');
     this.scan = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', source) as ScannerFactory<Scanner>)(
       delta, width, classOf, highClass, outStart, outputs, skip);
     if (opts.ascii) {
@@ -164,8 +175,12 @@ export class LiteralAutomaton {
       const folded = classOf.slice();
       for (let c = 65; c <= 90; c++) folded[c] = classOf[c + 32]!;
       const asciiSkip = n > 1 ? skipPattern(delta, folded, highClass, ['%', '\\u0080-\\uffff']) : /[%\u0080-\uffff]/g;
-      const asciiSource = SCAN_SOURCE.replace('SKIP &&', asciiSkip ? '' : 'false &&').replace(/DONE/g, 'true')
-        .replace('ASCII_CHECK', 'if (c === 37 || c > 127) return false;');
+      const asciiSource = SCAN_SOURCE.replace('SKIP &&', asciiSkip ? '' : 'false &&').replace(/DONE/g, 's')
+        .replace('ASCII_CHECK', 'if (c === 37 || c > 127) return -1;').replace('FROM', 'from');
+      const literals = [...new Set(entries.map((e) => e.literal).filter((l) => l.length > 0))];
+      if (literals.length <= 32 && literals.every((l) => !/[:\s]/.test(l))) {
+        this.asciiFilter = new RegExp([...literals.map((l) => l.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), '[%\\u0080-\\uffff]'].join('|'), 'i');
+      }
       this.scanAscii = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', asciiSource) as ScannerFactory<AsciiScanner>)(
         delta, width, folded, highClass, outStart, outputs, asciiSkip);
     }

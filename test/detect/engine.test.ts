@@ -214,8 +214,9 @@ describe('detect/engine', () => {
     });
 
     it('on generated catalogues with overlapping literals and random texts', () => {
-      // Odd rounds: literals of punctuation only, so the scanners take their skip-ahead path.
-      const alphabets = ['abc/.%${}', '/.%${}()'];
+      // Odd rounds: literals of punctuation only, so the scanners take their skip-ahead path; even
+      // rounds: `:` and space too, so header literals may straddle the `name: value` joints.
+      const alphabets = ['abc/.%${}: ', '/.%${}()'];
       let seed = 7;
       const rnd = (n: number) => {
         seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -233,7 +234,8 @@ describe('detect/engine', () => {
         const engine = compileCatalogue(sigs);
         const reference = naive(sigs);
         for (let k = 0; k < 200; k++) {
-          const n = engine.normalise({ method: 'GET', target: `/${word(rnd(30))}?${word(rnd(10))}`, headers: { h: word(rnd(20)) } });
+          const headers = { h: word(rnd(20)), 'X-Ab': word(rnd(8)).toUpperCase(), c: [word(rnd(6)), word(rnd(6))] };
+          const n = engine.normalise({ method: 'GET', target: `/${word(rnd(30))}?${word(rnd(10))}`, headers });
           for (const stage of ['request', '404'] as const) assert.equal(engine.match(n, stage)?.signature.id ?? null, reference(n, stage));
         }
       }
