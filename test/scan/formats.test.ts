@@ -39,6 +39,14 @@ describe('access-log formats', () => {
     assert.equal(unescapeLogged('a\\"b\\\\c'), 'a"b\\c');
   });
 
+  it('regression: keeps the literal backslashes of an IIS traversal logged by an old Apache (Nimda cmd.exe missed)', () => {
+    const line = '68.49.152.86 - - [22/Apr/2004:12:00:42 -0400] "GET /scripts/tradecli.dll?template=nonexistfile?template=..\\..\\..\\winnt\\system32\\cmd.exe?/c+dir HTTP/1.0" 404 292 "-" "Mozilla/4.75 (Nikto/1.32 )"';
+    const record = parseClfLine(line);
+    assert.ok(record && record !== 'skip');
+    assert.equal(record.target, '/scripts/tradecli.dll?template=nonexistfile?template=..\\..\\..\\winnt\\system32\\cmd.exe?/c+dir');
+    assert.equal(unescapeLogged('a\\.b\\x41\\"'), 'a\\.bA"');
+  });
+
   it('finds the client address behind virtual-host, syslog, container and request-id prefixes', () => {
     assert.equal(record(parseClfLine('memze.ro 23.94.26.138 - - [08/Oct/2021:17:09:03 +0200] "GET /cgi-bin/.%2e/.%2e/.%2e/.%2e/etc/passwd HTTP/1.1" 400 166 "-" "-" "-"')).ip, '23.94.26.138');
     assert.equal(record(parseClfLine('Sep 15 16:13:46 ip-172-31-43-28.us-east-2.compute.internal nginx[2869]: 81.150.104.130 - - [15/Sep/2021:16:13:46 +0000] "POST /wp-login.php HTTP/1.1" 200 5364 "-" "Mozilla/5.0"')).ip, '81.150.104.130');

@@ -112,6 +112,22 @@ export const iot: Signature[] = [
       negative: [{ request: 'GET /docs/hnap1-protocol.pdf HTTP/1.1' }, ...BENIGN],
     },
   },
+  {
+    id: 'router-setup-cgi-probe', family: 'mirai', title: 'Router setup.cgi probe (Mozi, Netgear DGN)',
+    description:
+      'A bare request for setup.cgi, the Netgear DGN administration page that Mozi and other IoT bots inject shell commands into (setup.cgi?todo=syscmd&cmd=...). ' +
+      'Bots and scanners first ask whether the page exists; on an ordinary web server it does not, so the request is a bot looking for routers to infect. ' + MIRAI_FIX,
+    references: ['EDB-ID 25978 (Netgear DGN setup.cgi command execution)', 'Netlab 360: Mozi (2019)', 'CrowdSec crowdsecurity/http-cve-probing'],
+    stage: '404', stageReason: 'On a real Netgear router the page exists and is used legitimately; only a miss is a probe.',
+    match: { target: 'url', pattern: '/setup\\.cgi$', literals: ['setup.cgi'] },
+    examples: {
+      positive: [
+        { request: 'GET /setup.cgi HTTP/1.1', source: 'CrowdSec hub test log (http-cve-probing)' },
+        { request: 'GET /cgi-bin/admin/setup.cgi HTTP/1.0', source: 'honeynet-2004 corpus (Nikto)' },
+      ],
+      negative: [{ request: 'GET /setup.cgi?next_file=index.htm HTTP/1.1', source: 'a Netgear admin page load' }, { request: 'GET /docs/setup.cgi.html HTTP/1.1' }, ...BENIGN],
+    },
+  },
 ];
 
 /** Broad download-and-run pattern: after every specific signature, so those name the attack. */

@@ -45,12 +45,17 @@ function pickAddress(prefix: string): string | null {
   return standard === '-' ? null : standard;
 }
 
-/** Undoes Apache's and nginx's escaping: `\"`, `\\`, `\xHH` (a raw byte, kept as that char code). */
+/**
+ * Undoes Apache's and nginx's escaping: `\"`, `\\`, `\xHH` (a raw byte, kept as that char code),
+ * `\n`, `\r`, `\t`. Any other backslash is literal: Apache before 2.0.46 logged the request as
+ * received, so an IIS worm's `..\..\winnt` must keep its backslashes.
+ */
 export function unescapeLogged(text: string): string {
   if (!text.includes('\\')) return text;
-  return text.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => {
+  return text.replace(/\\(x[0-9a-fA-F]{2}|["\\nrt])/g, (_, e: string) => {
     if (e.length === 3) return String.fromCharCode(parseInt(e.slice(1), 16));
     if (e === 'n') return '\n';
+    if (e === 'r') return '\r';
     if (e === 't') return '\t';
     return e;
   });
