@@ -3,8 +3,9 @@
  * catalogue grown tenfold by generated signatures (unique literals and patterns), for a benign
  * mix and a worm mix of real request lines (with their User-Agent/Referer) from ../shared/corpus.
  *
- * One classification = normalise the request once (target and headers), then match it at the
- * request stage and at the 404 stage: the most one request can cost. Rates are per CPU-second of
+ * One classification = normalise the request once, then match it at the request stage and at the
+ * 404 stage: the most one request can cost. (The header text is built, as in the proxy, only when a
+ * candidate signature needs it; the 404 stage reuses the request stage's prefilter pass.) Rates are per CPU-second of
  * this process (process.cpuUsage), best of many short slices, so other load on the machine
  * distorts them less than wall time would.
  *

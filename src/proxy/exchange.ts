@@ -1,7 +1,6 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NormalisedRequest } from '../detect/types.js';
-import type { Deadlines } from './deadlines.js';
 
 /**
  * The one object kept per forwarded request: what the response side needs (client address,
@@ -23,8 +22,7 @@ export interface Exchange {
   answered: boolean;
   /** The forwarding failure was handled (the library may report one failure twice). */
   failed: boolean;
-  /** Set while the response time-out runs (see deadlines.ts). */
-  deadlines: Deadlines<Exchange> | undefined;
+  responseTimer: NodeJS.Timeout | undefined;
   connectTimer: NodeJS.Timeout | undefined;
 }
 
@@ -41,15 +39,15 @@ export function exchangeOf(target: object): Exchange | undefined {
 }
 
 export function newExchange(req: IncomingMessage, res: ServerResponse | Duplex, ip: string, n: NormalisedRequest, transferEncoding: string | undefined): Exchange {
-  const x: Exchange = { req, res, ip, n, transferEncoding, started: 0, upstream: undefined, answered: false, failed: false, deadlines: undefined, connectTimer: undefined };
+  const x: Exchange = { req, res, ip, n, transferEncoding, started: 0, upstream: undefined, answered: false, failed: false, responseTimer: undefined, connectTimer: undefined };
   tag(req, x);
   tag(res, x);
   return x;
 }
 
 export function clearTimers(x: Exchange): void {
-  x.deadlines?.delete(x);
+  if (x.responseTimer !== undefined) clearTimeout(x.responseTimer);
   if (x.connectTimer !== undefined) clearTimeout(x.connectTimer);
-  x.deadlines = undefined;
+  x.responseTimer = undefined;
   x.connectTimer = undefined;
 }
