@@ -3,8 +3,8 @@
  * Usage: bare-proxy.ts <upstream-port> <max-sockets>. Prints `LISTENING <port>`.
  */
 import { Agent, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createProxyServer } from 'http-proxy-3';
+import { serveAsBenchChild } from './child-server.js';
 
 const upstreamPort = Number(process.argv[2]);
 const maxSockets = Number(process.argv[3] ?? 256);
@@ -20,13 +20,4 @@ proxy.on('error', (_err, _req, res) => {
 
 const server = createServer((req, res) => proxy.web(req, res));
 server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`);
-});
-process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections(); // idle keep-alive sockets would hold close() open
-});
-// Never outlive the harness that started us (a killed parent re-parents us to init).
-const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 1000).unref();
+serveAsBenchChild(server);

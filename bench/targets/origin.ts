@@ -3,7 +3,7 @@
  * else 404 (as a real site does for the files worms hunt for). Prints `LISTENING <port>`.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveAsBenchChild } from './child-server.js';
 
 const small = Buffer.alloc(1024, 'a');
 const large = Buffer.alloc(100 * 1024, 'b');
@@ -17,13 +17,4 @@ const server = createServer((req, res) => {
 });
 // Longer than any proxy's idle keep-alive, so the origin never closes a pooled socket mid-reuse.
 server.keepAliveTimeout = 120_000;
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`LISTENING ${(server.address() as AddressInfo).port}\n`);
-});
-process.on('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections(); // idle keep-alive sockets would hold close() open
-});
-// Never outlive the harness that started us (a killed parent re-parents us to init).
-const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 1000).unref();
+serveAsBenchChild(server);
