@@ -56,6 +56,44 @@ export class MethodNotAllowedError extends WormwatchError {
   }
 }
 
+/** Every pooled connection to the origin stayed busy for the whole connect time-out. */
+export class UpstreamBusyError extends WormwatchError {
+  constructor(message = 'no connection to the upstream became free in time') {
+    super('ERR_UPSTREAM_BUSY', 503, message);
+  }
+}
+
+/**
+ * `Connection` named a header the message's meaning depends on (its framing, its Host, the
+ * forwarding headers): a proxy that dropped it would send the origin a different request.
+ */
+export class BadConnectionHeaderError extends WormwatchError {
+  constructor(name: string) {
+    super('ERR_BAD_CONNECTION_HEADER', 400, `Connection must not name ${name}`);
+  }
+}
+
+/** An upgrade request (WebSocket) that also announced a body: no server can read both. */
+export class UpgradeWithBodyError extends WormwatchError {
+  constructor(message = 'an upgrade request must not carry a body') {
+    super('ERR_UPGRADE_WITH_BODY', 400, message);
+  }
+}
+
+/** Block mode: the request-target is longer than the matcher reads, so it cannot be judged whole. */
+export class TargetTooLongError extends WormwatchError {
+  constructor(max: number) {
+    super('ERR_TARGET_TOO_LONG', 414, `request-targets over ${max} characters are refused in block mode`);
+  }
+}
+
+/** Block mode: the header block is larger than the matcher reads, so it cannot be judged whole. */
+export class HeadersTooLongError extends WormwatchError {
+  constructor(max: number) {
+    super('ERR_HEADERS_TOO_LONG', 431, `header blocks over ${max} characters are refused in block mode`);
+  }
+}
+
 /** A request-stage worm signature matched in block mode. */
 export class BlockedRequestError extends WormwatchError {
   constructor(status: number, message = 'request blocked') {

@@ -13,6 +13,7 @@ export function createMetrics(version: string, registry: Registry = new Registry
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     registry.removeSingleMetric(name);
   }
+  const pool = { source: () => ({ active: 0, idle: 0, queued: 0 }) };
   const metrics = {
     registry,
     requests: new Counter({
@@ -39,6 +40,34 @@ export function createMetrics(version: string, registry: Registry = new Registry
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    upstreamRetries: new Counter({
+      name: 'wormwatch_upstream_retries_total',
+      help: 'Idempotent requests without a body sent once more on a fresh connection after a stale pooled socket failed before any response byte.',
+      registers: [registry],
+    }),
+    upstreamSockets: new Gauge({
+      name: 'wormwatch_upstream_sockets',
+      help: 'Connections to the origin, by state (active: carrying a request; idle: pooled for reuse).',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      collect() {
+        const stats = pool.source();
+        this.set({ state: 'active' }, stats.active);
+        this.set({ state: 'idle' }, stats.idle);
+      },
+    }),
+    upstreamQueued: new Gauge({
+      name: 'wormwatch_upstream_queued_requests',
+      help: 'Requests waiting for a free connection to the origin (all --upstream-max-sockets busy); each waits at most --connect-timeout.',
+      registers: [registry],
+      collect() {
+        this.set(pool.source().queued);
+      },
+    }),
+    /** Tells the pool gauges where to read (the proxy's forwarder, once it exists). */
+    watchUpstreamPool(source: () => { active: number; idle: number; queued: number }) {
+      pool.source = source;
+    },
     offenders: new Gauge({
       name: 'wormwatch_offenders',
       help: 'Offenders currently remembered in the bounded offender cache.',

@@ -103,13 +103,13 @@ export function keepMemo(n: NormalisedRequest, memo: ScanMemo): void {
 
 /** Beyond this many characters the text would be cut (`headerText`); only the full build is exact then. */
 const HEADER_TEXT_MAX = 16384;
-const HEADER_VALUE_MAX = 8192;
+const HEADER_VALUE_MAX = 16384;
 
 /**
  * Runs the header prefilter over the header names and values as they came, piece after piece with
  * the `: ` and newline joints between them, instead of over the built text. That finds the same
  * literals when the text would need nothing but lower-casing and no cutting: every value a string
- * of at most 8 KiB, no `%`, nothing from U+0080 up, under 16 KiB in all. Returns false, with
+ * of at most 16 KiB, no `%`, nothing from U+0080 up, under 16 KiB in all. Returns false, with
  * `found` and `seen` as they were, when that does not hold: then the built text must be scanned.
  */
 export function scanHeaders(

@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NormalisedRequest } from '../detect/types.js';
 
@@ -18,11 +18,19 @@ export interface Exchange {
   /** `performance.now()` when the request was handed to the origin. */
   started: number;
   upstream: ClientRequest | undefined;
+  /** The agent in whose queue `upstream` waits for a socket, while it waits. */
+  queuedIn: Agent | undefined;
+  /** `socket.bytesRead` of the upstream socket when it was assigned: more read means a response began. */
+  socketBytes: number;
+  /** Sent again once on a fresh connection after its pooled socket turned out stale. */
+  retried: boolean;
   /** The origin's response (or 101) has arrived. */
   answered: boolean;
+  proxyRes: IncomingMessage | undefined;
   /** The forwarding failure was handled (the library may report one failure twice). */
   failed: boolean;
   responseTimer: NodeJS.Timeout | undefined;
+  /** While queued for a pooled socket, then while connecting: both bounded by `--connect-timeout`. */
   connectTimer: NodeJS.Timeout | undefined;
 }
 
@@ -39,7 +47,10 @@ export function exchangeOf(target: object): Exchange | undefined {
 }
 
 export function newExchange(req: IncomingMessage, res: ServerResponse | Duplex, ip: string, n: NormalisedRequest, transferEncoding: string | undefined): Exchange {
-  const x: Exchange = { req, res, ip, n, transferEncoding, started: 0, upstream: undefined, answered: false, failed: false, responseTimer: undefined, connectTimer: undefined };
+  const x: Exchange = {
+    req, res, ip, n, transferEncoding, started: 0, upstream: undefined, queuedIn: undefined, socketBytes: 0, retried: false,
+    answered: false, proxyRes: undefined, failed: false, responseTimer: undefined, connectTimer: undefined,
+  };
   tag(req, x);
   tag(res, x);
   return x;

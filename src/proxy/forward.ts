@@ -1,15 +1,16 @@
-import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { createProxyServer } from 'http-proxy-3';
-import { UpstreamConnectTimeoutError, UpstreamTimeoutError } from '../errors.js';
+import { UpstreamBusyError, UpstreamConnectTimeoutError, UpstreamTimeoutError } from '../errors.js';
 import { clearTimers, exchangeOf, tag, type Exchange } from './exchange.js';
 import { stripHopByHop } from './hop-by-hop.js';
+import { shouldRetry } from './retry.js';
+import { createUpstreamPool, dequeue, isQueued, UPSTREAM_IDLE_MS, type PoolStats } from './upstream-pool.js';
 
-/** Idle pooled connections to the origin are closed after this. */
-export const UPSTREAM_IDLE_MS = 4_000;
+export { UPSTREAM_IDLE_MS } from './upstream-pool.js';
 
 export interface ForwarderConfig {
   upstream: URL;
@@ -18,8 +19,10 @@ export interface ForwarderConfig {
   maxSockets: number;
   /** The origin answered (any status, or 101 for an upgrade). */
   onResponse(x: Exchange, proxyRes: IncomingMessage): void;
-  /** Forwarding failed before a response; `x.res` still needs an answer. */
+  /** Forwarding failed before a response (or broke off in one); called once per exchange. */
   onError(x: Exchange, err: unknown): void;
+  /** A stale pooled socket failed and the request is being sent again on a fresh connection. */
+  onRetry(x: Exchange): void;
   /** Whether new responses should close their connection (shutting down). */
   isClosing(): boolean;
 }
@@ -27,6 +30,8 @@ export interface ForwarderConfig {
 export interface Forwarder {
   web(x: Exchange): void;
   ws(x: Exchange, socket: Duplex, head: Buffer): void;
+  /** Sockets to the origin by state, and requests waiting for one. */
+  stats(): PoolStats;
   /** Closes the pooled origin connections. */
   destroy(): void;
 }
@@ -36,36 +41,25 @@ export interface Forwarder {
  * keep-alive agent (both Node and the library default to `Connection: close` without one).
  */
 export function createForwarder(cfg: ForwarderConfig): Forwarder {
-  // `timeout` retires idle pooled sockets before common origins' own 5 s keep-alive limit; Node
-  // only honours a shorter `Keep-Alive: timeout=N` hint from the origin when this is set.
-  const agentOptions = { keepAlive: true, maxSockets: cfg.maxSockets, scheduling: 'lifo' as const, timeout: UPSTREAM_IDLE_MS };
-  const agent = cfg.upstream.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const basePath = cfg.upstream.pathname.replace(/\/+$/, '');
   const onAnswer = function (this: ClientRequest, proxyRes: IncomingMessage): void {
     const x = exchangeOf(this);
     if (x === undefined) return;
     clearTimers(x);
     x.answered = true;
+    x.proxyRes = proxyRes;
     // A 101 keeps its Connection/Upgrade: they are what switches the client's protocol too.
-    if (proxyRes.statusCode !== 101) {
-      const keepAliveHint = proxyRes.headers['keep-alive'];
-      stripHopByHop(proxyRes.headers);
-      // Node's agent reads the origin's `Keep-Alive: timeout=N` from these headers to retire a
-      // pooled socket before the origin closes it; hidden from the copy to the client instead.
-      // Only a hint shorter than our own idle limit changes anything, and most origins send a
-      // longer one on every response: that case skips the (slow) property definition.
-      if (typeof keepAliveHint === 'string' && hintMatters(keepAliveHint)) {
-        Object.defineProperty(proxyRes.headers, 'keep-alive', { value: keepAliveHint, enumerable: false });
-      }
-      // The client's own connection decides keep-alive, not the origin's.
-      const keepAlive = 'shouldKeepAlive' in x.res && x.res.shouldKeepAlive && !cfg.isClosing();
-      proxyRes.headers.connection = keepAlive ? 'keep-alive' : 'close';
-    }
+    if (proxyRes.statusCode !== 101) prepareHeaders(x, proxyRes, cfg.isClosing());
     cfg.onResponse(x, proxyRes);
   };
   const onSocket = function (this: ClientRequest, socket: Socket): void {
     const x = exchangeOf(this);
-    if (x === undefined || !socket.connecting) return;
+    if (x === undefined) return;
+    x.queuedIn = undefined;
+    x.socketBytes = socket.bytesRead;
+    if (x.connectTimer !== undefined) clearTimeout(x.connectTimer);
+    x.connectTimer = undefined;
+    if (!socket.connecting) return;
     x.connectTimer = setTimeout(onConnectTimeout, cfg.connectTimeout, x);
     socket.once('connect', () => {
       if (x.connectTimer !== undefined) clearTimeout(x.connectTimer);
@@ -73,7 +67,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     });
   };
   let dispatching: Exchange | undefined;
-  hookAgent(agent, (proxyReq) => {
+  const pool = createUpstreamPool(cfg.upstream, cfg.maxSockets, (proxyReq, agent) => {
     const x = dispatching;
     if (x === undefined) return;
     x.upstream = proxyReq;
@@ -87,13 +81,46 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     proxyReq.on('information', onInformation);
     proxyReq.on('response', onAnswer);
     proxyReq.on('upgrade', onAnswer);
+    if (isQueued(agent, proxyReq)) {
+      // Every pooled socket is busy: the wait for one is bounded like a connect.
+      x.queuedIn = agent;
+      x.connectTimer = setTimeout(onQueueTimeout, cfg.connectTimeout, x, fail);
+    }
   });
 
-  const proxy = createProxyServer({ target: cfg.upstream, agent, ws: true, xfwd: false, changeOrigin: false });
+  const proxy = createProxyServer({ target: cfg.upstream, agent: pool.pooled, ws: true, xfwd: false, changeOrigin: false });
   proxy.before('web', 'stream', restoreFraming);
+  const fresh = { agent: pool.fresh };
+  const send = (x: Exchange, options: { agent: http.Agent } | undefined): void => {
+    dispatching = x;
+    try {
+      if (options === undefined) proxy.web(x.req, x.res as ServerResponse, onError);
+      else proxy.web(x.req, x.res as ServerResponse, options, onError);
+    } finally {
+      dispatching = undefined;
+    }
+  };
+  function fail(x: Exchange, err: unknown): void {
+    if (x.failed) return;
+    x.failed = true;
+    clearTimers(x);
+    cfg.onError(x, err);
+  }
   const onError = (err: Error, req: IncomingMessage): void => {
     const x = exchangeOf(req);
-    if (x !== undefined) cfg.onError(x, err);
+    if (x === undefined || x.failed) return;
+    // The response is already whole (a body sent after a HEAD answer, a late reset): the client
+    // has all it asked for, so nothing changes for it; Node discards the origin socket itself.
+    if (x.proxyRes?.complete === true) return;
+    if (shouldRetry(x, err)) {
+      x.retried = true;
+      clearTimers(x);
+      x.responseTimer = setTimeout(onResponseTimeout, cfg.responseTimeout, x);
+      cfg.onRetry(x);
+      send(x, fresh);
+      return;
+    }
+    fail(x, err);
   };
   // Errors come through the per-call callback; this listener only stops the library throwing.
   proxy.on('error', onError);
@@ -102,12 +129,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     web(x) {
       dispatch(x, cfg);
       x.res.on('close', onClientGone);
-      dispatching = x;
-      try {
-        proxy.web(x.req, x.res as ServerResponse, onError);
-      } finally {
-        dispatching = undefined;
-      }
+      send(x, undefined);
     },
     ws(x, socket, head) {
       dispatch(x, cfg);
@@ -118,22 +140,29 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
         dispatching = undefined;
       }
     },
+    stats: () => pool.stats(),
     destroy() {
-      agent.destroy();
+      pool.destroy();
     },
   };
 }
 
-type AddRequest = (req: ClientRequest, options: unknown) => void;
-
-/** The agent is the one place the library's outgoing request is visible as soon as it exists. */
-function hookAgent(agent: http.Agent, onRequest: (req: ClientRequest) => void): void {
-  const pooled = agent as http.Agent & { addRequest: AddRequest };
-  const addRequest = pooled.addRequest.bind(pooled);
-  pooled.addRequest = (req, options) => {
-    onRequest(req);
-    addRequest(req, options);
-  };
+/** Response headers towards the client: hop-by-hop ones out, keep-alive decided by our side. */
+function prepareHeaders(x: Exchange, proxyRes: IncomingMessage, closing: boolean): void {
+  const keepAliveHint = proxyRes.headers['keep-alive'];
+  stripHopByHop(proxyRes.headers);
+  // Node's agent reads the origin's `Keep-Alive: timeout=N` from these headers to retire a
+  // pooled socket before the origin closes it; hidden from the copy to the client instead.
+  // Only a hint shorter than our own idle limit changes anything, and most origins send a
+  // longer one on every response: that case skips the (slow) property definition.
+  if (typeof keepAliveHint === 'string' && hintMatters(keepAliveHint)) {
+    Object.defineProperty(proxyRes.headers, 'keep-alive', { value: keepAliveHint, enumerable: false });
+  }
+  // The client's own connection decides keep-alive, not the origin's. An origin that answers
+  // before the request body is in (an early 413, a redirect) ends the exchange: the rest of the
+  // upload is not read, so the client connection closes after the answer.
+  const keepAlive = 'shouldKeepAlive' in x.res && x.res.shouldKeepAlive && !closing && x.req.complete;
+  proxyRes.headers.connection = keepAlive ? 'keep-alive' : 'close';
 }
 
 function dispatch(x: Exchange, cfg: ForwarderConfig): void {
@@ -163,10 +192,23 @@ function hintMatters(hint: string): boolean {
   return lastHintMatters;
 }
 
-/** The client left (or was answered): its timers must not keep the exchange alive. */
+/**
+ * The client left, or was answered. Unless the exchange completed in both directions (the whole
+ * request read, the whole response written), the origin request goes at once: an origin that
+ * answered early and keeps reading an upload the client abandoned would otherwise hold its
+ * pooled socket for ever, until the pool is empty and every request waits.
+ */
 function onClientGone(this: ServerResponse): void {
   const x = exchangeOf(this);
-  if (x !== undefined) clearTimers(x);
+  if (x === undefined) return;
+  clearTimers(x);
+  if (this.writableFinished && x.req.complete) return;
+  const upstream = x.upstream;
+  x.failed = true; // nobody is left to answer; the destroy's own error is not a failure to report
+  if (upstream === undefined) return;
+  if (x.queuedIn !== undefined) dequeue(x.queuedIn, upstream);
+  x.queuedIn = undefined;
+  if (!upstream.destroyed) upstream.destroy();
 }
 
 function onResponseTimeout(x: Exchange): void {
@@ -179,6 +221,16 @@ function onConnectTimeout(x: Exchange): void {
   x.upstream?.destroy(new UpstreamConnectTimeoutError());
 }
 
+/** Still queued when the connect time-out ran out: out of the queue, and answered 503. */
+function onQueueTimeout(x: Exchange, fail: (x: Exchange, err: unknown) => void): void {
+  x.connectTimer = undefined;
+  const upstream = x.upstream;
+  if (x.queuedIn === undefined || upstream === undefined || !dequeue(x.queuedIn, upstream)) return;
+  x.queuedIn = undefined;
+  fail(x, new UpstreamBusyError());
+  upstream.destroy();
+}
+
 /** Relays 103 Early Hints; a 100 Continue was already sent to the client by Node. */
 function onInformation(this: ClientRequest, info: http.InformationEvent): void {
   const x = exchangeOf(this);
@@ -187,7 +239,11 @@ function onInformation(this: ClientRequest, info: http.InformationEvent): void {
   if (link !== undefined && !x.res.headersSent) x.res.writeEarlyHints({ link });
 }
 
-/** Library pass: it forces `content-length: 0` on DELETE/OPTIONS; keep a chunked body chunked. */
+/**
+ * Library pass, before `stream`: the framing decided when the request arrived, restated. The
+ * library forces `content-length: 0` on DELETE/OPTIONS; a chunked body stays chunked (Node then
+ * chunk-encodes what it writes, whatever the method), so the origin always gets the body framed.
+ */
 function restoreFraming(req: IncomingMessage): void {
   const x = exchangeOf(req);
   if (x?.transferEncoding === undefined) return;

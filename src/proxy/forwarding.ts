@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { OpenProxyRequestError } from '../errors.js';
+import { TARGET_MAX, HEADER_TEXT_MAX } from '../detect/normalise.js';
+import { BadConnectionHeaderError, HeadersTooLongError, OpenProxyRequestError, TargetTooLongError, UpgradeWithBodyError, type WormwatchError } from '../errors.js';
 import type { ProxyContext } from './context.js';
 import { closeIfBodyUnread, sendError, sendRawError, toUpstreamError } from './errors.js';
-import { clearTimers, newExchange, type Exchange } from './exchange.js';
+import { newExchange, type Exchange } from './exchange.js';
 import { createForwarder, type Forwarder } from './forward.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import { forbiddenNomination, stripHopByHop } from './hop-by-hop.js';
 import { acceptTarget } from './target.js';
 
 export interface ForwardingHandlers {
@@ -28,6 +29,7 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     responseTimeout: options.responseTimeout,
     maxSockets: options.upstreamMaxSockets,
     isClosing: () => ctx.closing,
+    onRetry: () => metrics.upstreamRetries.inc(),
     onResponse(x, proxyRes) {
       metrics.upstreamResponseSeconds.observe((performance.now() - x.started) / 1000);
       forwarded.inc();
@@ -37,9 +39,6 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
       }
     },
     onError(x, err) {
-      if (x.failed) return;
-      x.failed = true;
-      clearTimers(x);
       const error = toUpstreamError(err);
       if (x.answered) {
         // Broken off mid-response (already counted as forwarded): the client sees a cut. After a
@@ -51,30 +50,44 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
       metrics.upstreamErrors.inc({ code: error.code });
       metrics.requests.inc({ outcome: 'error' });
       logger.warn({ code: error.code, err: (err as Error).message, ip: x.ip }, 'upstream request failed');
-      if ('writeHead' in x.res) sendError(x.res, error.status, error.code);
-      else sendRawError(x.res, error.status, error.code);
+      refuse(x.req, x.res, x.transferEncoding, error.status, error.code);
     },
   });
 
   /** Inspects and decides; returns the exchange to forward, or undefined when answered here. */
-  function admit(req: IncomingMessage, res: ServerResponse | Duplex): Exchange | undefined {
+  function admit(req: IncomingMessage, res: ServerResponse | Duplex, problem: WormwatchError | null = null): Exchange | undefined {
+    // Decided on the headers as Node parsed them, before anything is removed from them.
+    const nominated = forbiddenNomination(req.headers);
     const transferEncoding = stripHopByHop(req.headers);
     const ip = ctx.clientAddress(req);
     const n = inspector.normalise(req);
     const accepted = acceptTarget(req);
-    const verdict = inspector.inspect(ip, n, 'request', accepted && !blockMode ? 'forwarded' : 'blocked');
+    const refusal = nominated !== null ? new BadConnectionHeaderError(nominated) : !accepted ? new OpenProxyRequestError() : problem ?? unjudgeable(req);
+    const verdict = inspector.inspect(ip, n, 'request', refusal === null && !blockMode ? 'forwarded' : 'blocked');
     if (verdict !== null && blockMode) {
       metrics.requests.inc({ outcome: 'blocked' });
       refuse(req, res, transferEncoding, options.blockStatus, 'ERR_BLOCKED');
       return undefined;
     }
-    if (!accepted) {
+    if (refusal !== null) {
       metrics.requests.inc({ outcome: 'error' });
-      refuse(req, res, transferEncoding, 400, new OpenProxyRequestError().code);
+      refuse(req, res, transferEncoding, refusal.status, refusal.code);
       return undefined;
     }
     setForwardedHeaders(req, ctx.isTrustedPeer(req));
     return newExchange(req, res, ip, n, transferEncoding);
+  }
+
+  /**
+   * Block mode promises that nothing matching a signature passes, so a request the matcher
+   * cannot read whole (a target past TARGET_MAX, a header block past HEADER_TEXT_MAX, which only
+   * a raised --max-header-size allows) is refused rather than judged on a prefix.
+   */
+  function unjudgeable(req: IncomingMessage): WormwatchError | null {
+    if (!blockMode) return null;
+    if ((req.url?.length ?? 0) > TARGET_MAX) return new TargetTooLongError(TARGET_MAX);
+    if (options.maxHeaderSize > HEADER_TEXT_MAX && headerBytes(req) > HEADER_TEXT_MAX) return new HeadersTooLongError(HEADER_TEXT_MAX);
+    return null;
   }
 
   return {
@@ -91,7 +104,10 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
         sendRawError(socket, 400, 'ERR_UNSUPPORTED_UPGRADE');
         return;
       }
-      const x = admit(req, socket);
+      // Node hands an upgrade over as a raw socket without reading a body; the origin would
+      // wait for one the client sent to nobody. Inspected, then refused at once.
+      const withBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+      const x = admit(req, socket, withBody ? new UpgradeWithBodyError() : null);
       if (x === undefined) return;
       req.headers.connection = 'upgrade';
       req.headers.upgrade = upgrade;
@@ -104,6 +120,14 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
 function refuse(req: IncomingMessage, res: ServerResponse | Duplex, transferEncoding: string | undefined, status: number, code: string): void {
   if ('writeHead' in res) sendError(res, status, code, closeIfBodyUnread(req, transferEncoding));
   else sendRawError(res, status, code);
+}
+
+/** The length of the header block as received (names and values), as `headerText` would measure it. */
+function headerBytes(req: IncomingMessage): number {
+  let n = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i++) n += raw[i]!.length + 2;
+  return n;
 }
 
 /**

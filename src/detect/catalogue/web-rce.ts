@@ -82,7 +82,8 @@ export const webRce: Signature[] = [
     stage: 'request', stageReason: 'No page legitimately asks for /etc/passwd or win.ini through a parameter.',
     match: {
       target: 'url',
-      pattern: '(?:\\.\\./|[=|;`]|file://|cat[+ ]+)/?etc/(?:passwd|shadow)|\\.\\./(?:winnt/|windows/)?(?:win|boot)\\.ini',
+      // The path is resolved before matching: a ../ chain in the path shows as the file it reaches.
+      pattern: '(?:\\.\\./|[=|;`]|file://|cat[+ ]+)/?etc/(?:passwd|shadow)|\\.\\./(?:winnt/|windows/)?(?:win|boot)\\.ini|^/etc/(?:passwd|shadow)(?:$|\\?)|^/(?:(?:winnt|windows)/)?(?:win|boot)\\.ini(?:$|\\?)',
       literals: ['etc/passwd', 'etc/shadow', 'win.ini', 'boot.ini'],
     },
     examples: {
@@ -90,6 +91,7 @@ export const webRce: Signature[] = [
         { request: 'GET /cgi-bin/ustorekeeper.pl?command=goto&file=../../../../../../../../../../etc/passwd HTTP/1.0', source: 'honeynet-2004 corpus' },
         { request: 'GET /viewpage.php?file=/etc/passwd HTTP/1.0', source: 'honeynet-2004 corpus' },
         { request: 'GET /internal.sws?../../winnt/win.ini HTTP/1.0', source: 'honeynet-2004 corpus' },
+        { request: 'GET /static/..%2f..%2f..%2fetc/passwd HTTP/1.1', source: 'traversal in the path, resolved' },
       ],
       negative: [{ request: 'GET /docs/linux/etc-passwd-format.html HTTP/1.1' }, ...BENIGN],
     },
