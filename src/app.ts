@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Metrics } from './admin/metrics.js';
 import { createAdminServer } from './admin/server.js';
+import { adminToken } from './admin/token.js';
 import type { Options } from './config/options.js';
 import { stormExtension } from './detect/storm/extension.js';
 import type { Engine } from './detect/types.js';
@@ -38,6 +39,8 @@ export interface StartOptions {
 export interface Wormwatch {
   proxyAddress: AddressInfo;
   adminAddress: AddressInfo;
+  /** The `--metrics-listen` server (metrics and health only), when one was asked for. */
+  metricsAddress: AddressInfo | undefined;
   offenders: OffenderStore;
   metrics: Metrics;
   logger: Logger;
@@ -52,8 +55,10 @@ const PURGE_INTERVAL_MAX_MS = 60_000;
 
 export async function startWormwatch(options: Options, start: StartOptions = {}): Promise<Wormwatch> {
   const logger = start.logger ?? createLogger(options.logLevel);
+  const token = adminToken(options, logger);
   const pipeline = await createPipeline(options, {
     logger,
+    adminToken: token,
     engine: start.engine ?? (await buildEngineFromOptions(options)),
     extensions: start.extensions ?? defaultExtensions,
     ...(start.registry ? { registry: start.registry } : {}),
@@ -65,25 +70,30 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     metrics, offenders, logger,
     isReady: () => ready,
     routes: extensions.flatMap((e) => e.adminRoutes ?? []),
+    token: token.current,
   });
+  const scrape = options.metricsListen === undefined ? undefined : createAdminServer({ metrics, offenders, logger, isReady: () => ready, publicOnly: true });
   const purge = setInterval(() => offenders.purgeStale(), Math.min(options.offenderTtl, PURGE_INTERVAL_MAX_MS) || PURGE_INTERVAL_MAX_MS);
   purge.unref();
 
   let adminAddress: AddressInfo;
   let proxyAddress: AddressInfo;
+  let metricsAddress: AddressInfo | undefined;
   try {
     await pipeline.startExtensions();
     adminAddress = await admin.listen(options.adminListen);
+    if (scrape !== undefined && options.metricsListen !== undefined) metricsAddress = await scrape.listen(options.metricsListen);
     proxyAddress = await proxy.listen();
   } catch (err) {
     clearInterval(purge);
     await proxy.close(0).catch(() => undefined);
     await admin.close();
+    await scrape?.close();
     await pipeline.stopExtensions();
     throw err;
   }
   ready = true;
-  logger.info({ proxy: proxyAddress, admin: adminAddress, upstream: options.upstream?.href, mode: options.mode, version: VERSION }, 'wormwatch listening');
+  logger.info({ proxy: proxyAddress, admin: adminAddress, metrics: metricsAddress, adminToken: token.current() !== undefined, upstream: options.upstream?.href, mode: options.mode, version: VERSION }, 'wormwatch listening');
 
   let stopping: Promise<void> | undefined;
   const stop = (graceMs = options.shutdownGrace): Promise<void> => {
@@ -94,10 +104,11 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
       await pipeline.stopExtensions();
       clearInterval(purge);
       await admin.close();
+      await scrape?.close();
       logger.info('wormwatch stopped');
     })();
     return stopping;
   };
 
-  return { proxyAddress, adminAddress, offenders, metrics, logger, engine: pipeline.engine, setEngine: pipeline.setEngine, stop };
+  return { proxyAddress, adminAddress, metricsAddress, offenders, metrics, logger, engine: pipeline.engine, setEngine: pipeline.setEngine, stop };
 }

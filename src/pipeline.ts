@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { createMetrics, type Metrics } from './admin/metrics.js';
 import type { AdminRoute } from './admin/server.js';
+import type { AdminToken } from './admin/token.js';
 import type { Options } from './config/options.js';
 import type { Engine, NormalisedRequest } from './detect/types.js';
 import type { DetectionEvent, DetectionListener } from './events.js';
@@ -44,6 +45,8 @@ export interface ExtensionContext {
   setEngine(engine: Engine): void;
   /** Sends a detection through the pipeline (offenders, metrics, log, every extension). */
   emitDetection(event: DetectionEvent): void;
+  /** The admin token, re-read from its file on a reload; absent for `scan`. */
+  adminToken?: AdminToken;
 }
 
 export type ExtensionFactory = (ctx: ExtensionContext) => WormwatchExtension | Promise<WormwatchExtension>;
@@ -54,6 +57,7 @@ export interface PipelineStart {
   extensions: Array<WormwatchExtension | ExtensionFactory>;
   /** Registry of the metrics; default a new one. */
   registry?: Registry;
+  adminToken?: AdminToken;
 }
 
 /**
@@ -101,6 +105,7 @@ export async function createPipeline(options: Options, start: PipelineStart): Pr
     engine: () => engine,
     setEngine: (next) => { engine = next; },
     emitDetection: onDetection,
+    ...(start.adminToken ? { adminToken: start.adminToken } : {}),
   };
   extensions = await Promise.all(start.extensions.map((e) => (typeof e === 'function' ? e(ctx) : e)));
 

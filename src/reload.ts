@@ -92,7 +92,12 @@ export function createReloader(deps: ReloaderDeps): Reloader {
  */
 export function reloadExtension(build: (ctx: ExtensionContext) => Engine | Promise<Engine>) {
   return (ctx: ExtensionContext): WormwatchExtension => {
-    const reloader = createReloader({ build: () => build(ctx), engine: ctx.engine, setEngine: ctx.setEngine, metrics: ctx.metrics, logger: ctx.logger });
+    // The admin token file is re-read on the same signal: a rotated Secret takes effect with the rules.
+    const rebuild = (): Engine | Promise<Engine> => {
+      ctx.adminToken?.reload();
+      return build(ctx);
+    };
+    const reloader = createReloader({ build: rebuild, engine: ctx.engine, setEngine: ctx.setEngine, metrics: ctx.metrics, logger: ctx.logger });
     const onHangup = (): void => {
       void reloader.reload('SIGHUP');
     };

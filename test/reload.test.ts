@@ -124,6 +124,43 @@ describe('rule reloads through POST /reload', () => {
     assert.equal((await admin('/reload', 'POST')).status, 200);
     assert.equal(await metric('wormwatch_rules_last_reload_success'), 1);
   });
+
+  it('takes an empty rule file (0 bytes, caught mid-write) as a failed reload, under keep-alive load, keeping every user rule', async () => {
+    writeFileSync(rulesFile, JSON.stringify([userRule]));
+    assert.equal((await admin('/reload', 'POST')).status, 200);
+    const running = app.engine();
+    const failuresBefore = await metric('wormwatch_rules_reload_total', '{result="failure"}');
+    let busy = true;
+    const failed: string[] = [];
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    const load = (async () => {
+      for (let i = 0; busy; i++) {
+        const status = await get(agent, app.proxyAddress.port, `/page/${i}`).catch((err: Error) => err.message);
+        if (status !== 200) failed.push(String(status));
+      }
+    })();
+    try {
+      for (const empty of ['', '   \n']) {
+        writeFileSync(rulesFile, empty);
+        const res = await admin('/reload', 'POST');
+        assert.equal(res.status, 422);
+        assert.match(((await res.json()) as { error: string }).error, /holds no rules/);
+        assert.equal(app.engine(), running, 'the old rules keep running');
+      }
+    } finally {
+      busy = false;
+      await load;
+      agent.destroy();
+    }
+    assert.deepEqual(failed, []);
+    assert.equal(await metric('wormwatch_rules_reload_total', '{result="failure"}'), failuresBefore + 2);
+    assert.equal(await metric('wormwatch_rules_last_reload_success'), 0);
+    const before = detections.length;
+    assert.equal(await get(new http.Agent(), app.proxyAddress.port, '/custom-probe'), 200);
+    assert.equal(detections.length, before + 1, 'the user rule still detects');
+    writeFileSync(rulesFile, '[]');
+    assert.equal((await admin('/reload', 'POST')).status, 200);
+  });
 });
 
 describe('SIGHUP on a running wormwatch serve', () => {

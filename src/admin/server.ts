@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ListenAddress } from '../config/parse.js';
 import type { OffenderStore } from '../offenders/store.js';
+import { PUBLIC_PATHS, refusalOf } from './guard.js';
 import type { Metrics } from './metrics.js';
 import { offenderRoutes } from './offenders-routes.js';
 import { sendJson } from './respond.js';
@@ -27,6 +28,10 @@ export interface AdminServerDeps {
   isReady: () => boolean;
   routes?: AdminRoute[];
   logger?: Logger;
+  /** The admin token in force (see `admin/token.ts`); undefined: loopback callers only. */
+  token?: () => string | undefined;
+  /** Serve only `/metrics`, `/healthz` and `/readyz` (the `--metrics-listen` port). */
+  publicOnly?: boolean;
 }
 
 export interface AdminServer {
@@ -39,9 +44,11 @@ export interface AdminServer {
 const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createAdminServer(deps: AdminServerDeps): AdminServer {
-  const routes = [...builtinRoutes(deps), ...offenderRoutes(deps.offenders), ...(deps.routes ?? [])];
+  const all = [...builtinRoutes(deps), ...offenderRoutes(deps.offenders), ...(deps.routes ?? [])];
+  const routes = deps.publicOnly ? all.filter((r) => PUBLIC_PATHS.has(r.path)) : all;
+  const token = deps.token ?? (() => undefined);
   const server = http.createServer({ requestTimeout: ADMIN_REQUEST_TIMEOUT_MS }, (req, res) => {
-    dispatch(routes, req, res).catch((err: unknown) => fail(res, err, deps.logger));
+    dispatch(routes, req, res, token()).catch((err: unknown) => fail(res, err, deps.logger));
   });
   return {
     server,
@@ -70,12 +77,17 @@ function builtinRoutes({ metrics, isReady }: AdminServerDeps): AdminRoute[] {
   ];
 }
 
-async function dispatch(routes: AdminRoute[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function dispatch(routes: AdminRoute[], req: http.IncomingMessage, res: http.ServerResponse, token: string | undefined): Promise<void> {
   let url: URL;
   try {
     url = new URL(req.url ?? '/', 'http://admin.invalid');
   } catch {
     return sendJson(res, 400, { error: 'malformed request target', code: 'ERR_BAD_REQUEST' });
+  }
+  const refusal = refusalOf(req, url.pathname, token);
+  if (refusal !== null) {
+    for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
+    return sendJson(res, refusal.status, { error: refusal.message, code: refusal.code });
   }
   const onPath = matchPath(routes, url.pathname);
   if (onPath.length === 0) return sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, code: 'ERR_NOT_FOUND' });

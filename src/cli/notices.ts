@@ -7,8 +7,10 @@ import { duration } from '../config/parse.js';
 import { ConfigError, NoticeNotFoundError } from '../errors.js';
 import { summarise } from '../notify/admin.js';
 import { Outbox } from '../notify/outbox.js';
-import { composeRaw } from '../notify/show.js';
-import { NOTICE_STATES, type NoticeState, type RenderedMessage } from '../notify/types.js';
+import { renderSettings } from '../notify/index.js';
+import { renderNotice } from '../notify/render.js';
+import { composeRaw, showMessage } from '../notify/show.js';
+import { NOTICE_STATES, type NoticeState } from '../notify/types.js';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -47,15 +49,16 @@ export function register(program: Command, io: CliIo = stdio): void {
       }),
     );
 
-  common(notices.command('show').argument('<id>', 'notice id').description('Print the full rendered message of one notice (its state on stderr).'))
-    .action((id: string, o: Common) =>
-      withOutbox(o, async (box) => {
+  common(notices.command('show').argument('<id>', 'notice id').description('Print one notice as it is (or was) sent: the decoded text, then the parts of the message; its state on stderr.'))
+    .option('--raw', 'print the message exactly as composed for SMTP (RFC 5322, encoded) instead')
+    .action((id: string, o: Common & { raw?: boolean }) =>
+      withOutbox(o, async (box, options) => {
         const row = box.get(noticeId(id));
         if (!row) throw new NoticeNotFoundError(noticeId(id));
-        io.err(`notice ${row.id}: ${row.state}${row.reason ? ` (${row.reason})` : ''}, ${row.attempts} attempt(s)\n`);
-        if (!row.message) return io.out(`(no message: the notice was ${row.state} before it was rendered)\n`);
-        const message = JSON.parse(row.message) as RenderedMessage;
-        io.out(`${message.bcc.length ? `(envelope Bcc: ${message.bcc.join(', ')})\n` : ''}${await composeRaw(message)}`);
+        io.err(`notice ${row.id}: ${row.state}${row.reason ? ` (${summarise(row).reason})` : ''}, ${row.attempts} attempt(s)\n`);
+        if (row.state === 'suppressed') return io.out(`(no message: suppressed notices keep only their facts)\n${JSON.stringify(summarise(row), null, 2)}\n`);
+        const message = renderNotice(row, box.text(row.text_id, row.signature), options.noticeRecipients, renderSettings(options));
+        io.out(o.raw ? `${message.bcc.length ? `(envelope Bcc: ${message.bcc.join(', ')})\n` : ''}${await composeRaw(message)}` : showMessage(message));
       }),
     );
 

@@ -1,20 +1,13 @@
 import { Option, type Command } from 'commander';
 import pino from 'pino';
-import { loadOptions } from '../config/load.js';
 import type { Options } from '../config/options.js';
-import { envName, flagName, optionSpecs } from '../config/spec.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { buildEngineFromOptions } from '../reload.js';
 import { FORMAT_NAMES, runScan, type FormatName, type ScanSummary } from '../scan/index.js';
 import { startScanPipeline } from '../scan/pipeline.js';
 import { renderProgress, renderSummary } from '../scan/render.js';
-
-/** Options that only mean something to a listening proxy; scan accepts them from env/config but does not list them. */
-const PROXY_ONLY = new Set<string>([
-  'upstream', 'listen', 'adminListen', 'mode', 'blockStatus', 'trustProxy', 'clientIpHeader', 'connectTimeout', 'responseTimeout',
-  'clientTimeout', 'headersTimeout', 'maxHeaderSize', 'upstreamMaxSockets', 'shutdownGrace', 'intake', 'mirror',
-]);
+import { addOptionFlags, notProxyOnly, optionsFromFlags } from './options.js';
 
 /** `wormwatch scan FILE…`: judge access logs with the proxy's engine and pipeline, print a summary. */
 export function register(program: Command): void {
@@ -25,14 +18,10 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'log format; auto chooses per file from its first lines').choices([...FORMAT_NAMES]).default('auto'))
     .option('--follow', 'keep reading the files as they grow, across rotation (like tail -F), until SIGINT/SIGTERM')
     .option('--json', 'print the summary as JSON')
-    .option('--top <n>', 'offenders listed in the summary', '10')
-    .option('-c, --config <file>', 'JSON or YAML file of options, as for serve (env WORMWATCH_CONFIG)');
-  for (const s of optionSpecs) {
-    if (PROXY_ONLY.has(s.key)) continue;
-    cmd.addOption(new Option(s.value ? `${flagName(s.key)} ${s.value}` : flagName(s.key), `${s.description} (default ${s.shownDefault}; env ${envName(s.key)})`));
-  }
+    .option('--top <n>', 'offenders listed in the summary', '10');
+  addOptionFlags(cmd, notProxyOnly);
   cmd.action(async (files: string[], raw: Record<string, unknown>) => {
-    const options = resolveScanOptions(raw);
+    const options = optionsFromFlags(raw);
     const summary = await scanCommand(files, options, {
       format: raw.format as FormatName,
       follow: raw.follow === true,
@@ -78,14 +67,6 @@ export async function scanCommand(files: string[], options: Options, cmd: ScanCo
     process.off('SIGTERM', onSignal);
     await pipeline.stop();
   }
-}
-
-/** Options from the flags given, `WORMWATCH_*` and `--config`, as for serve (no upstream needed). */
-function resolveScanOptions(raw: Record<string, unknown>): Options {
-  const flags: Partial<Record<keyof Options, unknown>> = {};
-  for (const s of optionSpecs) if (raw[s.key] !== undefined) flags[s.key] = raw[s.key];
-  const file = typeof raw.config === 'string' ? raw.config : undefined;
-  return loadOptions({ flags, env: process.env, ...(file ? { file } : {}) });
 }
 
 function parseTop(raw: unknown): number {

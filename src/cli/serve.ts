@@ -1,8 +1,8 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { Wormwatch } from '../app.js';
-import { loadOptions } from '../config/load.js';
 import type { Options } from '../config/options.js';
-import { envName, flagName, optionSpecs } from '../config/spec.js';
+import { addOptionFlags, optionsFromFlags } from './options.js';
+import { ConfigError } from '../errors.js';
 import { checkProxyOptions } from '../proxy/validate.js';
 
 /** `wormwatch serve`: the proxy, with every option of `optionSpecs` as a flag. */
@@ -10,17 +10,22 @@ export function register(program: Command): void {
   const cmd = program
     .command('serve')
     .description('Run the proxy in front of --upstream, with the admin server (metrics, health, offenders) beside it.');
-  addOptionFlags(cmd);
-  cmd
-    .option('-c, --config <file>', 'JSON or YAML file of options, keyed as in the README table (env WORMWATCH_CONFIG)')
+  addOptionFlags(cmd)
     .option('--check-config', 'validate the configuration, print a one-line summary, and exit 0')
     .action(async (raw: Record<string, unknown>) => {
       const options = resolveServeOptions(raw);
       if (raw.checkConfig) {
-        // The notifier's cross-field rule (smtp needs --smtp-url) would otherwise only fire at start-up.
-        const { notifyMode } = await import('../notify/index.js');
+        // The rules that would otherwise only fire at start-up: smtp needs --smtp-url, the admin
+        // port's key, and the rule files themselves (loaded and validated, as start-up would).
+        const [{ notifyMode }, { adminToken }, { buildEngineFromOptions }] = await Promise.all([
+          import('../notify/index.js'), import('../admin/token.js'), import('../reload.js'),
+        ]);
         notifyMode(options);
-        process.stdout.write(`wormwatch: configuration OK (${summary(options)})\n`);
+        adminToken(options);
+        const engine = await buildEngineFromOptions(options).catch((err: unknown) => {
+          throw new ConfigError(`invalid --rules: ${(err as Error).message} (see wormwatch rules check)`);
+        });
+        process.stdout.write(`wormwatch: configuration OK (${summary(options)}, ${engine.signatures.length} signatures)\n`);
         return;
       }
       // Loaded here, not at the top: --help, --version and config errors stay quick.
@@ -32,25 +37,9 @@ export function register(program: Command): void {
     });
 }
 
-/**
- * Adds one flag per option. No commander defaults on purpose: only flags the user typed may
- * reach `loadOptions`, or they would hide the environment and the config file.
- */
-export function addOptionFlags(cmd: Command): void {
-  for (const s of optionSpecs) {
-    const flags = s.value ? `${flagName(s.key)} ${s.value}` : flagName(s.key);
-    cmd.addOption(new Option(flags, `${s.description} (default ${s.shownDefault}; env ${envName(s.key)})`));
-    // A switch that defaults to on needs a way off that reads as one: --no-builtin-rules.
-    if (s.default === true) cmd.addOption(new Option(`--no-${flagName(s.key).slice(2)}`, `same as ${flagName(s.key)} false`));
-  }
-}
-
 /** The typed options from the flags given, then `WORMWATCH_*`, then `--config`; throws ConfigError. */
 export function resolveServeOptions(raw: Record<string, unknown>): Options {
-  const flags: Partial<Record<keyof Options, unknown>> = {};
-  for (const s of optionSpecs) if (raw[s.key] !== undefined) flags[s.key] = raw[s.key];
-  const file = typeof raw.config === 'string' ? raw.config : undefined;
-  const options = loadOptions({ flags, env: process.env, ...(file ? { file } : {}) });
+  const options = optionsFromFlags(raw);
   checkProxyOptions(options);
   return options;
 }

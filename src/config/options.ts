@@ -13,12 +13,20 @@ export interface Options {
   listen: ListenAddress;
   /** Where the admin server (metrics, health, offenders) listens. Default `127.0.0.1:9090`. */
   adminListen: ListenAddress;
+  /** Bearer token every admin route but /metrics, /healthz and /readyz requires. Default: none (loopback only). */
+  adminToken: string | undefined;
+  /** File holding the admin token (re-read on reload), for a mounted Secret. Default: none. */
+  adminTokenFile: string | undefined;
+  /** A second listener serving only /metrics, /healthz and /readyz. Default: none. */
+  metricsListen: ListenAddress | undefined;
   /** `monitor` forwards everything and records; `block` answers request-stage detections itself. Default `monitor`. */
   mode: 'monitor' | 'block';
   /** Status sent for a blocked request. Default `403`. */
   blockStatus: number;
   /** Peers whose `X-Forwarded-For` is believed (CIDRs). Default: none, the socket peer is the client. */
   trustProxy: string[];
+  /** Accept a `trustProxy` that covers every address. Default `false`. */
+  trustAllProxies: boolean;
   /** Time to open a connection to the origin. Default `5s`. */
   connectTimeout: number;
   /** Time for the origin to send response headers. Default `60s`. */
@@ -69,6 +77,8 @@ export interface Options {
   smtpRateLimit: number;
   /** Directory holding the notice outbox (`outbox.sqlite`). Default `./wormwatch-data`. */
   dataDir: string;
+  /** Rows the outbox holds at most; the oldest sent and suppressed go first, queued ones never. Default `250000`. */
+  outboxMaxRows: number;
   /** At most one notice per offender address per this interval. Default `24h`. */
   noticeInterval: number;
   /** Most notices queued per hour; more are suppressed. Default `100`. */

@@ -18,6 +18,21 @@ export const duration: Parser<number> = (raw) => {
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!);
 };
 
+/** The longest delay a Node timer can hold: longer ones fire after 1 ms (with a warning). */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * A duration that becomes a timer (a time-out): from `min` to TIMER_MAX_MS (24.8 days). A
+ * longer one would not wait longer, it would fire at once, failing every request.
+ */
+export function timer(min: number): Parser<number> {
+  return (raw) => {
+    const ms = duration(raw);
+    if (ms < min || ms > TIMER_MAX_MS) throw new Error(`a duration from ${min === 0 ? '0' : `${min}ms`} to 24d, such as 30s (a Node timer cannot wait longer${min > 0 ? ', and 0 would turn it off' : ''})`);
+    return ms;
+  };
+}
+
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
   return (raw) => {
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
@@ -38,6 +53,12 @@ export const boolean: Parser<boolean> = (raw) => {
 
 export const text: Parser<string> = (raw) => {
   if (typeof raw !== 'string') throw new Error('a string');
+  return raw;
+};
+
+/** A string with something in it (a path, a name): an empty one is a mistake, not a default. */
+export const nonEmptyText: Parser<string> = (raw) => {
+  if (typeof raw !== 'string' || raw.trim() === '') throw new Error('a non-empty value');
   return raw;
 };
 
@@ -66,10 +87,11 @@ export interface ListenAddress {
   port: number;
 }
 
-/** `HOST:PORT`, `[V6]:PORT` or `PORT` (all interfaces); port 0 picks a free one. */
+/** `HOST:PORT`, `[V6]:PORT`, `:PORT` or `PORT` (all interfaces); port 0 picks a free one. */
 export const listenAddress: Parser<ListenAddress> = (raw) => {
   const s = String(raw).trim();
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+))?:?(\d{1,5})$/.exec(s);
+  // The host and its colon come together, so `18900` is a port, never the host "1890" and port 0.
+  const m = /^(?:(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+))?:)?(\d{1,5})$/.exec(s);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new Error('HOST:PORT, [IPV6]:PORT or PORT, for example 127.0.0.1:9090');
   const host = m[1] ?? m[2] ?? '0.0.0.0';

@@ -10,6 +10,8 @@ export interface OptionSpec<K extends keyof Options = keyof Options> {
   shownDefault: string;
   description: string;
   parse: p.Parser<Options[K]>;
+  /** `proxy`: means something only to a listening proxy, so `scan` does not take it. */
+  scope?: 'proxy';
 }
 
 function spec<K extends keyof Options>(s: OptionSpec<K>): OptionSpec<K> {
@@ -19,22 +21,26 @@ function spec<K extends keyof Options>(s: OptionSpec<K>): OptionSpec<K> {
 /** The one table of settings. Owners of other concerns append theirs (keep it grouped). */
 export const optionSpecs: readonly OptionSpec[] = [
   // proxy
-  spec({ key: 'upstream', value: '<url>', default: undefined, shownDefault: '(required unless --intake/--mirror)', description: 'Origin to forward to, http(s)://host:port.', parse: p.originUrl }),
-  spec({ key: 'listen', value: '<addr>', default: { host: '0.0.0.0', port: 8080 }, shownDefault: '0.0.0.0:8080', description: 'Proxy listen address, HOST:PORT.', parse: p.listenAddress }),
-  spec({ key: 'adminListen', value: '<addr>', default: { host: '127.0.0.1', port: 9090 }, shownDefault: '127.0.0.1:9090', description: 'Admin server (metrics, health, offenders) listen address.', parse: p.listenAddress }),
-  spec({ key: 'mode', value: '<mode>', default: 'monitor', shownDefault: 'monitor', description: 'monitor: forward everything and record; block: answer request-stage detections with --block-status.', parse: p.oneOf('monitor', 'block') }),
-  spec({ key: 'blockStatus', value: '<status>', default: 403, shownDefault: '403', description: 'HTTP status for blocked requests.', parse: p.integer(400, 599) }),
+  spec({ key: 'upstream', value: '<url>', default: undefined, shownDefault: '(required unless --intake/--mirror)', description: 'Origin to forward to, http(s)://host:port.', parse: p.originUrl, scope: 'proxy' }),
+  spec({ key: 'listen', value: '<addr>', default: { host: '0.0.0.0', port: 8080 }, shownDefault: '0.0.0.0:8080', description: 'Proxy listen address, HOST:PORT.', parse: p.listenAddress, scope: 'proxy' }),
+  spec({ key: 'adminListen', value: '<addr>', default: { host: '127.0.0.1', port: 9090 }, shownDefault: '127.0.0.1:9090', description: 'Admin server (metrics, health, offenders, notices, reload) listen address; anything but loopback needs a token.', parse: p.listenAddress, scope: 'proxy' }),
+  spec({ key: 'adminToken', value: '<token>', default: undefined, shownDefault: '(none: loopback callers only)', description: 'Bearer token for every admin route except /metrics, /healthz, /readyz (16+ characters; prefer the env or --admin-token-file).', parse: p.text, scope: 'proxy' }),
+  spec({ key: 'adminTokenFile', value: '<file>', default: undefined, shownDefault: '(none)', description: 'File holding the admin token, read at start and on every reload (a mounted Secret).', parse: p.nonEmptyText, scope: 'proxy' }),
+  spec({ key: 'metricsListen', value: '<addr>', default: undefined, shownDefault: '(none)', description: 'Also serve /metrics, /healthz and /readyz alone on this address (for a scrape on the pod network).', parse: p.listenAddress, scope: 'proxy' }),
+  spec({ key: 'mode', value: '<mode>', default: 'monitor', shownDefault: 'monitor', description: 'monitor: forward everything and record; block: answer request-stage detections with --block-status.', parse: p.oneOf('monitor', 'block'), scope: 'proxy' }),
+  spec({ key: 'blockStatus', value: '<status>', default: 403, shownDefault: '403', description: 'HTTP status for blocked requests.', parse: p.integer(400, 599), scope: 'proxy' }),
   spec({ key: 'trustProxy', value: '<cidrs>', default: [], shownDefault: '(none)', description: 'Comma-separated CIDRs of proxies whose X-Forwarded-For is believed.', parse: p.cidrList }),
-  spec({ key: 'connectTimeout', value: '<dur>', default: 5_000, shownDefault: '5s', description: 'Time to connect to the origin (then 504 ERR_UPSTREAM_CONNECT_TIMEOUT).', parse: p.duration }),
-  spec({ key: 'responseTimeout', value: '<dur>', default: 60_000, shownDefault: '60s', description: 'Time for the origin to send response headers (then 504 ERR_UPSTREAM_TIMEOUT).', parse: p.duration }),
-  spec({ key: 'clientTimeout', value: '<dur>', default: 60_000, shownDefault: '60s', description: 'Idle client sockets (and idle keep-alive) are closed after this.', parse: p.duration }),
-  spec({ key: 'headersTimeout', value: '<dur>', default: 30_000, shownDefault: '30s', description: 'Time a client has to send complete request headers (then 408).', parse: p.duration }),
-  spec({ key: 'maxHeaderSize', value: '<bytes>', default: 16_384, shownDefault: '16384', description: 'Largest request header block in bytes (then 431).', parse: p.integer(1024, 1_048_576) }),
-  spec({ key: 'upstreamMaxSockets', value: '<n>', default: 256, shownDefault: '256', description: 'Most keep-alive sockets open to the origin.', parse: p.integer(1, 65_535) }),
-  spec({ key: 'shutdownGrace', value: '<dur>', default: 10_000, shownDefault: '10s', description: 'On SIGTERM/SIGINT, time in-flight requests get to finish.', parse: p.duration }),
-  spec({ key: 'intake', default: false, shownDefault: 'false', description: 'No upstream: treat each request as one the origin answered 404 (nginx error_page hand-off), inspect it, reply 404.', parse: p.boolean }),
-  spec({ key: 'mirror', default: false, shownDefault: 'false', description: 'No upstream: inspect each request at the request stage (nginx mirror) and reply 204 at once.', parse: p.boolean }),
-  spec({ key: 'clientIpHeader', value: '<name>', default: undefined, shownDefault: '(none)', description: 'Header with the client address (e.g. X-Real-IP), believed only from --trust-proxy peers.', parse: p.headerName }),
+  spec({ key: 'trustAllProxies', default: false, shownDefault: 'false', description: 'Allow a --trust-proxy that covers every address (then any client chooses its own offender address).', parse: p.boolean, scope: 'proxy' }),
+  spec({ key: 'connectTimeout', value: '<dur>', default: 5_000, shownDefault: '5s', description: 'Time to connect to the origin (then 504 ERR_UPSTREAM_CONNECT_TIMEOUT).', parse: p.timer(1), scope: 'proxy' }),
+  spec({ key: 'responseTimeout', value: '<dur>', default: 60_000, shownDefault: '60s', description: 'Time for the origin to send response headers (then 504 ERR_UPSTREAM_TIMEOUT).', parse: p.timer(1), scope: 'proxy' }),
+  spec({ key: 'clientTimeout', value: '<dur>', default: 60_000, shownDefault: '60s', description: 'Idle client sockets (and idle keep-alive) are closed after this.', parse: p.timer(1), scope: 'proxy' }),
+  spec({ key: 'headersTimeout', value: '<dur>', default: 30_000, shownDefault: '30s', description: 'Time a client has to send complete request headers (then 408).', parse: p.timer(1), scope: 'proxy' }),
+  spec({ key: 'maxHeaderSize', value: '<bytes>', default: 16_384, shownDefault: '16384', description: 'Largest request header block in bytes (then 431).', parse: p.integer(1024, 1_048_576), scope: 'proxy' }),
+  spec({ key: 'upstreamMaxSockets', value: '<n>', default: 256, shownDefault: '256', description: 'Most keep-alive sockets open to the origin.', parse: p.integer(1, 65_535), scope: 'proxy' }),
+  spec({ key: 'shutdownGrace', value: '<dur>', default: 10_000, shownDefault: '10s', description: 'On SIGTERM/SIGINT, time in-flight requests get to finish.', parse: p.timer(0), scope: 'proxy' }),
+  spec({ key: 'intake', default: false, shownDefault: 'false', description: 'No upstream: treat each request as one the origin answered 404 (nginx error_page hand-off), inspect it, reply 404.', parse: p.boolean, scope: 'proxy' }),
+  spec({ key: 'mirror', default: false, shownDefault: 'false', description: 'No upstream: inspect each request at the request stage (nginx mirror) and reply 204 at once.', parse: p.boolean, scope: 'proxy' }),
+  spec({ key: 'clientIpHeader', value: '<name>', default: undefined, shownDefault: '(none)', description: 'Header with the client address (e.g. X-Real-IP), believed only from --trust-proxy peers.', parse: p.headerName, scope: 'proxy' }),
   // offenders
   spec({ key: 'offenderMax', value: '<n>', default: 100_000, shownDefault: '100000', description: 'Most offenders remembered; the least recently seen are dropped.', parse: p.integer(1, 10_000_000) }),
   spec({ key: 'offenderTtl', value: '<dur>', default: 86_400_000, shownDefault: '24h', description: 'Offenders not seen for this long are forgotten.', parse: p.duration }),
@@ -52,7 +58,8 @@ export const optionSpecs: readonly OptionSpec[] = [
   spec({ key: 'smtpRequireTls', default: false, shownDefault: 'false', description: 'Refuse to send over smtp:// unless STARTTLS succeeds.', parse: p.boolean }),
   spec({ key: 'smtpTlsRejectUnauthorized', value: '<bool>', default: true, shownDefault: 'true', description: 'Verify the SMTP server certificate.', parse: p.boolean }),
   spec({ key: 'smtpRateLimit', value: '<n>', default: 5, shownDefault: '5', description: 'Most messages sent per second.', parse: p.integer(1, 10_000) }),
-  spec({ key: 'dataDir', value: '<dir>', default: './wormwatch-data', shownDefault: './wormwatch-data', description: 'Directory of the notice outbox (outbox.sqlite).', parse: p.text }),
+  spec({ key: 'dataDir', value: '<dir>', default: './wormwatch-data', shownDefault: './wormwatch-data', description: 'Directory of the notice outbox (outbox.sqlite).', parse: p.nonEmptyText }),
+  spec({ key: 'outboxMaxRows', value: '<n>', default: 250_000, shownDefault: '250000', description: 'Most notices kept in the outbox; the oldest sent and suppressed go first, queued ones never (then new ones are suppressed: outbox-full).', parse: p.integer(100, 100_000_000) }),
   spec({ key: 'noticeInterval', value: '<dur>', default: 86_400_000, shownDefault: '24h', description: 'At most one notice per offender address per interval.', parse: p.duration }),
   spec({ key: 'noticeMaxPerHour', value: '<n>', default: 100, shownDefault: '100', description: 'Most notices queued per hour; more are suppressed.', parse: p.integer(0, 1_000_000) }),
   spec({ key: 'noticeMaxPerDomainPerHour', value: '<n>', default: 10, shownDefault: '10', description: 'Most notices per hour to one recipient domain (last two labels).', parse: p.integer(0, 1_000_000) }),
@@ -69,14 +76,14 @@ export const optionSpecs: readonly OptionSpec[] = [
   spec({ key: 'noticeMaxAge', value: '<dur>', default: 259_200_000, shownDefault: '3d', description: 'Undelivered this long after queueing: failed.', parse: p.duration }),
   spec({ key: 'noticeLease', value: '<dur>', default: 120_000, shownDefault: '2m', description: 'A notice left in sending this long (a crash) is sent again.', parse: p.duration }),
   spec({ key: 'dnsServer', value: '<addrs>', default: [], shownDefault: '(system)', description: 'DNS servers for reverse lookups, IP[:PORT],[IPV6]:PORT.', parse: p.dnsServers }),
-  spec({ key: 'dnsTimeout', value: '<dur>', default: 2_000, shownDefault: '2s', description: 'Time a reverse or confirming lookup may take.', parse: p.duration }),
+  spec({ key: 'dnsTimeout', value: '<dur>', default: 2_000, shownDefault: '2s', description: 'Time a reverse or confirming lookup may take.', parse: p.timer(1) }),
   spec({ key: 'dnsMaxInFlight', value: '<n>', default: 16, shownDefault: '16', description: 'Most reverse lookups in flight.', parse: p.integer(1, 1_000) }),
   spec({ key: 'dnsCacheTtl', value: '<dur>', default: 3_600_000, shownDefault: '1h', description: 'Lookup answers (negative ones too) are cached this long.', parse: p.duration }),
   // detection rules
   spec({ key: 'rules', value: '<file|dir>', default: undefined, shownDefault: '(none)', description: 'User signatures: a YAML/JSON rule file or a directory of them, on top of the built-in catalogue.', parse: p.text }),
   spec({ key: 'builtinRules', value: '<bool>', default: true, shownDefault: 'true', description: 'Use the built-in catalogue (--no-builtin-rules: only --rules).', parse: p.boolean }),
   // processes (src/cluster.ts)
-  spec({ key: 'workers', value: '<n>', default: 1, shownDefault: '1', description: 'Proxy processes sharing the listen port (node:cluster); 0: one per CPU. Offenders, notices and the admin server stay in the primary.', parse: p.integer(0, 256) }),
+  spec({ key: 'workers', value: '<n>', default: 1, shownDefault: '1', description: 'Proxy processes sharing the listen port (node:cluster); 0: one per CPU. Offenders, notices and the admin server stay in the primary.', parse: p.integer(0, 256), scope: 'proxy' }),
 ];
 
 /** `offenderMax` → `--offender-max`. */

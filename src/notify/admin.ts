@@ -1,7 +1,7 @@
 import type { AdminRoute } from '../admin/server.js';
 import { sendJson } from '../admin/respond.js';
 import type { Outbox } from './outbox.js';
-import { NOTICE_STATES, type NoticeRow, type NoticeState } from './types.js';
+import { NOTICE_STATES, SUPPRESSION_TEXT, type NoticeRow, type NoticeState, type SuppressionReason } from './types.js';
 
 const PAGE_MAX = 500;
 
@@ -11,7 +11,7 @@ export function summarise(r: NoticeRow) {
     id: r.id,
     ip: r.ip,
     state: r.state,
-    reason: r.reason,
+    reason: r.state === 'suppressed' ? SUPPRESSION_TEXT[r.reason as SuppressionReason] ?? r.reason : r.reason,
     signature: r.signature,
     hits: r.hits,
     hostname: r.hostname,
@@ -20,7 +20,7 @@ export function summarise(r: NoticeRow) {
     createdAt: new Date(r.created_at).toISOString(),
     firstSeen: new Date(r.first_seen).toISOString(),
     lastSeen: new Date(r.last_seen).toISOString(),
-    nextAttemptAt: r.state === 'retrying' || r.state === 'queued' ? new Date(r.next_attempt_at).toISOString() : null,
+    nextAttemptAt: (r.state === 'retrying' || r.state === 'queued') && r.next_attempt_at !== null ? new Date(r.next_attempt_at).toISOString() : null,
     sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
     smtpReply: r.smtp_reply,
   };

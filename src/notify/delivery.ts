@@ -14,6 +14,17 @@ export interface DeliveryConfig {
   pollMs: number;
 }
 
+export interface DeliveryDeps {
+  /** The outbox, or null while it cannot be opened. */
+  outbox: () => Outbox | null;
+  sender: Sender;
+  /** The message of a row, rendered from its facts at send time (the outbox keeps no bodies). */
+  render: (row: NoticeRow, outbox: Outbox) => RenderedMessage;
+  metrics: NoticeMetrics;
+  logger: Logger;
+  onWriteError: (err: unknown) => void;
+}
+
 /** Notices leased and handed to nodemailer at once; the pool queues them. */
 const CLAIM_MAX = SMTP_MAX_CONNECTIONS * 2;
 
@@ -28,10 +39,10 @@ export class Delivery {
   private stopped = false;
   private pumping = false;
 
-  constructor(private readonly outbox: Outbox, private readonly sender: Sender, private readonly c: DeliveryConfig, private readonly metrics: NoticeMetrics, private readonly logger: Logger) {}
+  constructor(private readonly config: DeliveryConfig, private readonly deps: DeliveryDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => this.pump(), this.c.pollMs);
+    this.timer = setInterval(() => this.pump(), this.config.pollMs);
     this.timer.unref();
     this.pump();
   }
@@ -44,66 +55,74 @@ export class Delivery {
     const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
     await Promise.race([Promise.allSettled([...this.inFlight.values()]), grace]);
     clearTimeout(timer);
-    this.sender.close();
+    this.deps.sender.close();
   }
 
   /** Looks for due notices now (called when one becomes ready). */
   pump(): void {
-    if (this.stopped || this.pumping) return;
+    const box = this.deps.outbox();
+    if (this.stopped || this.pumping || box === null) return;
     this.pumping = true;
     try {
       const free = CLAIM_MAX - this.inFlight.size;
-      const rows = free > 0 ? this.outbox.claimDue(Date.now(), this.c.leaseMs, free) : [];
+      const rows = free > 0 ? box.claimDue(Date.now(), this.config.leaseMs, free) : [];
       for (const row of rows) {
         if (this.inFlight.has(row.id)) continue; // our own send outlived the lease; let it finish
-        const p = this.deliver(row).finally(() => {
+        const p = this.deliver(box, row).finally(() => {
           this.inFlight.delete(row.id);
           this.pump();
         });
         this.inFlight.set(row.id, p);
       }
     } catch (err) {
-      this.logger.error({ err }, 'notice outbox claim failed');
+      this.deps.onWriteError(err);
     } finally {
       this.pumping = false;
     }
   }
 
-  private async deliver(row: NoticeRow): Promise<void> {
-    if (Date.now() > row.deadline_at) {
+  private async deliver(box: Outbox, row: NoticeRow): Promise<void> {
+    const { metrics } = this.deps;
+    if (row.deadline_at !== null && Date.now() > row.deadline_at) {
       // Queued long ago (say in outbox mode, before SMTP was configured): too stale to send now.
-      this.outbox.markFailed(row.id, 'expired before it could be sent (--notice-max-age)', Date.now());
-      this.metrics.count('failed');
+      this.record(() => box.markFailed(row.id, 'expired before it could be sent (--notice-max-age)', Date.now()), row.id);
+      metrics.count('failed');
       return;
     }
     const started = process.hrtime.bigint();
     let reply: string | undefined;
     let error: SendError | undefined;
     try {
-      reply = await this.sender.send(JSON.parse(row.message ?? 'null') as RenderedMessage);
+      reply = await this.deps.sender.send(this.deps.render(row, box));
     } catch (err) {
       error = err as SendError;
     }
-    this.metrics.sendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    if (this.stopped && !this.outbox.db.open) return;
+    metrics.sendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (!box.db.open) return; // the outbox was closed (stopping, or replaced after damage); the lease will run out
     const now = Date.now();
+    if (error === undefined) {
+      this.record(() => box.markSent(row.id, reply ?? '', now), row.id);
+      metrics.count('sent');
+      return;
+    }
+    const next = afterFailure(error, row.attempts, now, row.deadline_at ?? now, { base: this.config.retryBaseMs, max: this.config.retryMaxMs, random: Math.random() });
+    if (next.kind === 'retry') {
+      this.record(() => box.markRetry(row.id, next.at, next.reason, now), row.id);
+      metrics.count('retried');
+    } else if (next.kind === 'failed') {
+      this.record(() => box.markFailed(row.id, next.reason, now), row.id);
+      metrics.count('failed');
+      this.deps.logger.warn({ notice: row.id, reply: next.reason }, 'notice failed permanently');
+    }
+  }
+
+  /** An outcome that cannot be written keeps the lease: the notice is tried again after it runs out. */
+  private record(write: () => void, id: number): void {
     try {
-      if (error === undefined) {
-        this.outbox.markSent(row.id, reply ?? '', now);
-        this.metrics.count('sent');
-        return;
-      }
-      const next = afterFailure(error, row.attempts, now, row.deadline_at, { base: this.c.retryBaseMs, max: this.c.retryMaxMs, random: Math.random() });
-      if (next.kind === 'retry') {
-        this.outbox.markRetry(row.id, next.at, next.reason, now);
-        this.metrics.count('retried');
-      } else if (next.kind === 'failed') {
-        this.outbox.markFailed(row.id, next.reason, now);
-        this.metrics.count('failed');
-        this.logger.warn({ notice: row.id, reply: next.reason }, 'notice failed permanently');
-      }
+      write();
     } catch (err) {
-      this.logger.error({ err, notice: row.id }, 'notice outcome not recorded; it will be retried after its lease');
+      this.deps.logger.debug({ notice: id }, 'notice outcome not recorded; it will be retried after its lease');
+      this.deps.onWriteError(err);
     }
   }
 }

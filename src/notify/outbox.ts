@@ -1,77 +1,60 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { NoticeRow, NoticeState } from './types.js';
+import { ensureSchema } from './outbox-schema.js';
+import type { NoticeFacts, NoticeRow, NoticeState, SignatureSnapshot } from './types.js';
 import { NOTICE_STATES } from './types.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS notices (
-  id INTEGER PRIMARY KEY,
-  ip TEXT NOT NULL,
-  state TEXT NOT NULL,
-  reason TEXT,
-  signature TEXT NOT NULL,
-  hits INTEGER NOT NULL,
-  first_seen INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  hostname TEXT,
-  host_status TEXT,
-  facts TEXT NOT NULL,
-  message TEXT,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  next_attempt_at INTEGER NOT NULL,
-  lease_until INTEGER,
-  deadline_at INTEGER NOT NULL,
-  sent_at INTEGER,
-  smtp_reply TEXT
-);
-CREATE INDEX IF NOT EXISTS notices_ip ON notices(ip, created_at);
-CREATE INDEX IF NOT EXISTS notices_state ON notices(state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS notices_counted ON notices(created_at) WHERE state != 'suppressed';
-CREATE INDEX IF NOT EXISTS notices_lookup ON notices(id) WHERE host_status IS NULL AND state IN ('queued', 'retrying');
-CREATE INDEX IF NOT EXISTS notices_created ON notices(created_at);
-CREATE TABLE IF NOT EXISTS notice_domains (domain TEXT NOT NULL, at INTEGER NOT NULL, notice_id INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS notice_domains_at ON notice_domains(domain, at);
-`;
+export const OUTBOX_FILE = 'outbox.sqlite';
 
 export interface NewNotice {
-  ip: string;
+  facts: NoticeFacts;
   state: 'queued' | 'suppressed';
   reason: string | null;
-  signature: string;
-  hits: number;
-  firstSeen: number;
-  lastSeen: number;
-  facts: string;
-  message: string | null;
+  /** Message-ID of a queued notice (kept across retries); null when suppressed. */
+  messageId: string | null;
   now: number;
-  deadline: number;
+  /** When a queued notice gives up (`--notice-max-age`); null when suppressed. */
+  deadline: number | null;
 }
+
+export type LatestNotice = Pick<NoticeRow, 'id' | 'state' | 'hits' | 'first_seen' | 'last_seen' | 'samples'>;
 
 /**
  * The durable outbox: one SQLite file in WAL mode, so the CLI can read and change it while the
  * server runs (busy_timeout covers the short write locks). `synchronous=NORMAL` in WAL mode
  * survives a process crash (SIGKILL); only an OS crash or power loss may lose the last commits.
+ * Opening checks the file (`quick_check`): a damaged one throws, for `openOutbox` to move aside.
  */
 export class Outbox {
   readonly db: Database.Database;
+  readonly path: string;
+  readonly #statements = new Map<string, Database.Statement>();
+  /** Rows held, kept by this connection's own inserts and deletes; `recount()` re-reads it. */
+  #rows = -1;
 
-  constructor(dataDir: string) {
+  constructor(readonly dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'outbox.sqlite'), { timeout: 5000 });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
+    this.path = join(dataDir, OUTBOX_FILE);
+    this.db = new Database(this.path, { timeout: 5000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      // The WAL file is truncated back to 4 MiB after a checkpoint, so it cannot outgrow the bound.
+      this.db.pragma('journal_size_limit = 4194304');
+      const check = this.db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw Object.assign(new Error(`outbox check failed: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+      ensureSchema(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
   }
-
-  private readonly statements = new Map<string, Database.Statement>();
 
   /** Prepared once per connection: preparing is a large part of a small query's cost. */
   private stmt(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    let st = this.#statements.get(sql);
+    if (!st) this.#statements.set(sql, (st = this.db.prepare(sql)));
     return st;
   }
 
@@ -84,9 +67,9 @@ export class Outbox {
   }
 
   /** The newest notice for `ip` created at or after `since`, if any. */
-  latestFor(ip: string, since: number): Pick<NoticeRow, 'id' | 'state' | 'facts' | 'message' | 'hostname' | 'host_status'> | undefined {
-    return this.stmt('SELECT id, state, facts, message, hostname, host_status FROM notices WHERE ip = ? AND created_at >= ? ORDER BY id DESC LIMIT 1')
-      .get(ip, since) as never;
+  latestFor(ip: string, since: number): LatestNotice | undefined {
+    return this.stmt('SELECT id, state, hits, first_seen, last_seen, samples FROM notices WHERE ip = ? AND created_at >= ? ORDER BY id DESC LIMIT 1')
+      .get(ip, since) as LatestNotice | undefined;
   }
 
   /** Notices (not suppressed) created at or after `since`: the global hourly cap's count. */
@@ -99,17 +82,34 @@ export class Outbox {
     return new Map(domains.map((d) => [d, (stmt.get(d, since) as { n: number }).n]));
   }
 
+  /** The stored id of this version of a signature's texts. */
+  textId(s: SignatureSnapshot): number {
+    const refs = JSON.stringify(s.references);
+    this.stmt('INSERT OR IGNORE INTO signature_texts (signature, title, description, refs) VALUES (?, ?, ?, ?)').run(s.id, s.title, s.description, refs);
+    return (this.stmt('SELECT id FROM signature_texts WHERE signature = ? AND title = ? AND description = ? AND refs = ?').get(s.id, s.title, s.description, refs) as { id: number }).id;
+  }
+
+  text(id: number | null, signature: string): SignatureSnapshot {
+    const row = id === null ? undefined : (this.stmt('SELECT title, description, refs FROM signature_texts WHERE id = ?').get(id) as { title: string; description: string; refs: string } | undefined);
+    if (!row) return { id: signature, title: signature, description: '', references: [] };
+    return { id: signature, title: row.title, description: row.description, references: JSON.parse(row.refs) as string[] };
+  }
+
   insert(n: NewNotice): number {
-    const r = this.stmt(`INSERT INTO notices (ip, state, reason, signature, hits, first_seen, last_seen, facts, message, created_at, updated_at, next_attempt_at, deadline_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(n.ip, n.state, n.reason, n.signature, n.hits, n.firstSeen, n.lastSeen, n.facts, n.message, n.now, n.now, n.now, n.deadline);
+    const f = n.facts;
+    const queued = n.state === 'queued';
+    const r = this.stmt(`INSERT INTO notices (ip, state, reason, signature, text_id, hits, first_seen, last_seen, samples, message_id, created_at, updated_at, next_attempt_at, deadline_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(f.ip, n.state, n.reason, f.signature.id, queued ? this.textId(f.signature) : null, f.hits, f.firstSeen, f.lastSeen,
+        queued ? JSON.stringify(f.samples) : null, n.messageId, n.now, n.now, queued ? n.now : null, n.deadline);
+    if (this.#rows >= 0) this.#rows++;
     return Number(r.lastInsertRowid);
   }
 
-  /** Updates an unsent notice with later hits; false when it is already being sent or done. */
-  merge(id: number, hits: number, lastSeen: number, firstSeen: number, facts: string, message: string, now: number): boolean {
-    return this.stmt("UPDATE notices SET hits = ?, last_seen = ?, first_seen = ?, facts = ?, message = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'retrying')")
-      .run(hits, lastSeen, firstSeen, facts, message, now, id).changes === 1;
+  /** Adds later hits to a notice; its samples only while it may still be sent. */
+  merge(id: number, hits: number, firstSeen: number, lastSeen: number, samples: string[] | null, now: number): void {
+    this.stmt('UPDATE notices SET hits = ?, first_seen = ?, last_seen = ?, samples = coalesce(?, samples), updated_at = ? WHERE id = ?')
+      .run(hits, firstSeen, lastSeen, samples === null ? null : JSON.stringify(samples), now, id);
   }
 
   /** Notices whose reverse lookup has not run (new, or interrupted by a crash). */
@@ -119,16 +119,17 @@ export class Outbox {
     return rows.filter((r) => !exclude.includes(r.id)).slice(0, limit);
   }
 
-  setHost(id: number, hostname: string | null, status: string, message: string, domains: readonly string[], now: number): boolean {
-    const ok = this.stmt("UPDATE notices SET hostname = ?, host_status = ?, message = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'retrying')")
-      .run(hostname, status, message, now, id).changes === 1;
+  setHost(id: number, hostname: string | null, status: string, domains: readonly string[], now: number): boolean {
+    const ok = this.stmt("UPDATE notices SET hostname = ?, host_status = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'retrying')")
+      .run(hostname, status, now, id).changes === 1;
     const add = this.stmt('INSERT INTO notice_domains (domain, at, notice_id) VALUES (?, ?, ?)');
     if (ok) for (const d of domains) add.run(d, now, id);
     return ok;
   }
 
+  /** A queued notice becomes suppressed: only its facts stay. */
   suppress(id: number, reason: string, now: number): void {
-    this.stmt("UPDATE notices SET state = 'suppressed', reason = ?, updated_at = ? WHERE id = ?").run(reason, now, id);
+    this.stmt("UPDATE notices SET state = 'suppressed', reason = ?, samples = NULL, message_id = NULL, next_attempt_at = NULL, deadline_at = NULL, updated_at = ? WHERE id = ?").run(reason, now, id);
   }
 
   /**
@@ -137,16 +138,15 @@ export class Outbox {
    */
   claimDue(now: number, leaseMs: number, limit: number): NoticeRow[] {
     return this.stmt(`UPDATE notices SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
-        WHERE id IN (SELECT id FROM notices WHERE
-          (state IN ('queued', 'retrying') AND next_attempt_at <= ? AND host_status IS NOT NULL)
-          OR (state = 'sending' AND lease_until <= ?)
+        WHERE id IN (SELECT id FROM notices INDEXED BY notices_due WHERE state IN ('queued', 'retrying', 'sending') AND next_attempt_at <= ?
+          AND ((state != 'sending' AND host_status IS NOT NULL) OR (state = 'sending' AND lease_until <= ?))
           ORDER BY next_attempt_at, id LIMIT ?)
         RETURNING *`)
       .all(now + leaseMs, now, now, now, limit) as NoticeRow[];
   }
 
   markSent(id: number, reply: string, now: number): void {
-    this.stmt("UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ?, reason = NULL, lease_until = NULL, updated_at = ? WHERE id = ?").run(now, reply, now, id);
+    this.stmt("UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ?, reason = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ? WHERE id = ?").run(now, reply, now, id);
   }
 
   markRetry(id: number, at: number, reason: string, now: number): void {
@@ -154,7 +154,7 @@ export class Outbox {
   }
 
   markFailed(id: number, reply: string, now: number): void {
-    this.stmt("UPDATE notices SET state = 'failed', reason = ?, smtp_reply = ?, lease_until = NULL, updated_at = ? WHERE id = ?").run(reply, reply, now, id);
+    this.stmt("UPDATE notices SET state = 'failed', reason = ?, smtp_reply = ?, lease_until = NULL, next_attempt_at = NULL, updated_at = ? WHERE id = ?").run(reply, reply, now, id);
   }
 
   get(id: number): NoticeRow | undefined {
@@ -162,7 +162,7 @@ export class Outbox {
   }
 
   /** Newest first; `beforeId` pages backwards. */
-  list(o: { state?: NoticeState; limit: number; beforeId?: number }): NoticeRow[] {
+  list(o: { state?: NoticeState | undefined; limit: number; beforeId?: number }): NoticeRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (o.state) (where.push('state = ?'), args.push(o.state));
@@ -171,24 +171,64 @@ export class Outbox {
     return this.stmt(sql).all(...args, o.limit) as NoticeRow[];
   }
 
-  /** Puts failed (or suppressed) notices back in the queue with a fresh max age. */
+  /** Puts failed notices back in the queue with a fresh max age (a suppressed one has no samples left to send). */
   retry(ids: readonly number[] | 'all-failed', now: number, deadline: number): number {
     const set = "SET state = 'queued', next_attempt_at = ?, deadline_at = ?, reason = NULL, updated_at = ?";
     if (ids === 'all-failed') return this.stmt(`UPDATE notices ${set} WHERE state = 'failed'`).run(now, deadline, now).changes;
-    const stmt = this.stmt(`UPDATE notices ${set} WHERE id = ? AND state IN ('failed', 'suppressed', 'retrying')`);
+    const stmt = this.stmt(`UPDATE notices ${set} WHERE id = ? AND state IN ('failed', 'retrying')`);
     return ids.reduce((n, id) => n + stmt.run(now, deadline, now, id).changes, 0);
   }
 
   /** Deletes finished notices (sent, failed, suppressed) created before `before`. */
   purge(before: number): number {
     this.stmt('DELETE FROM notice_domains WHERE at < ?').run(before);
-    return this.stmt("DELETE FROM notices WHERE created_at < ? AND state IN ('sent', 'failed', 'suppressed')").run(before).changes;
+    return this.#deleted(this.stmt("DELETE FROM notices WHERE created_at < ? AND state IN ('sent', 'failed', 'suppressed')").run(before).changes);
   }
 
   /** Housekeeping: domain-cap rows older than an hour, suppressed rows older than the interval. */
-  trim(now: number, intervalMs: number): void {
+  trim(now: number, intervalMs: number): number {
     this.stmt('DELETE FROM notice_domains WHERE at < ?').run(now - 3_600_000);
-    this.stmt("DELETE FROM notices WHERE state = 'suppressed' AND created_at < ?").run(now - intervalMs);
+    return this.#deleted(this.stmt("DELETE FROM notices WHERE state = 'suppressed' AND created_at < ?").run(now - intervalMs).changes);
+  }
+
+  /** Rows in the outbox, counted now (a full count: for start-up, housekeeping and readers). */
+  rowCount(): number {
+    return (this.stmt('SELECT COUNT(*) AS n FROM notices').get() as { n: number }).n;
+  }
+
+  /** Rows in the outbox as this connection's own writes left them: cheap, for the row cap on every batch. */
+  heldRows(): number {
+    if (this.#rows < 0) this.recount();
+    return this.#rows;
+  }
+
+  /** Counts the rows afresh (housekeeping: another process, the CLI, may have purged some). */
+  recount(): void {
+    this.#rows = this.rowCount();
+  }
+
+  /** After a rolled-back transaction: counted again when next asked. */
+  forgetRowCount(): void {
+    this.#rows = -1;
+  }
+
+  #deleted(n: number): number {
+    if (this.#rows >= 0) this.#rows = Math.max(0, this.#rows - n);
+    return n;
+  }
+
+  /** Notices that may still be sent (queued, retrying, sending): these are never evicted. */
+  activeCount(): number {
+    return (this.stmt("SELECT COUNT(*) AS n FROM notices INDEXED BY notices_due WHERE state IN ('queued', 'retrying', 'sending')").get() as { n: number }).n;
+  }
+
+  /** Deletes up to `n` of the oldest finished rows: sent and suppressed first, then failed. */
+  evict(n: number): number {
+    if (n <= 0) return 0;
+    // The first term is the partial index's own condition, so SQLite may use it (it cannot prove a subset implies it).
+    const pick = "DELETE FROM notices WHERE id IN (SELECT id FROM notices INDEXED BY notices_finished WHERE state IN ('sent', 'suppressed', 'failed') AND % ORDER BY id LIMIT ?)";
+    const first = this.stmt(pick.replace('%', "state != 'failed'")).run(n).changes;
+    return this.#deleted(first < n ? first + this.stmt(pick.replace('%', "state = 'failed'")).run(n - first).changes : first);
   }
 
   countsByState(): Record<NoticeState, number> {

@@ -1,6 +1,7 @@
-import type { HostLookup, NoticeFacts, RenderedMessage } from './types.js';
+import type { HostLookup, NoticeFacts, NoticeRow, RenderedMessage, SignatureSnapshot } from './types.js';
 import { MAX_SAMPLES } from './types.js';
-import type { RecipientPlan } from './recipients.js';
+import { buildRecipients, type RecipientPlan } from './recipients.js';
+import { hostOf, parseSamples } from './row.js';
 
 /** The parts of the options a message depends on. */
 export interface RenderSettings {
@@ -59,6 +60,19 @@ export function subjectOf(facts: NoticeFacts, hostname: string | null): string {
 
 export function utc(ms: number): string {
   return `${new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`;
+}
+
+/**
+ * The message of a stored notice, rendered from its facts (when it is sent, and for
+ * `notices show`): the outbox keeps facts, never bodies. The Message-ID and Date are the row's
+ * own, so every retry of one notice is the same message.
+ */
+export function renderNotice(row: NoticeRow, text: SignatureSnapshot, templates: readonly string[], s: RenderSettings): RenderedMessage {
+  const facts: NoticeFacts = { ip: row.ip, signature: text, firstSeen: row.first_seen, lastSeen: row.last_seen, hits: row.hits, samples: parseSamples(row.samples) };
+  const host = hostOf(row);
+  const recipients = buildRecipients(templates, row.ip, host === null ? null : host.hostname);
+  const messageId = row.message_id ?? `<notice-${row.id}@wormwatch.invalid>`;
+  return renderMessage({ facts, host, recipients, messageId, date: new Date(row.created_at).toUTCString() }, s);
 }
 
 export function renderMessage(input: RenderInput, s: RenderSettings): RenderedMessage {

@@ -9,3 +9,26 @@ export async function composeRaw(message: RenderedMessage): Promise<string> {
   const raw = await new MailComposer({ ...message, date: new Date(message.date) }).compile().build();
   return raw.toString('utf8');
 }
+
+/**
+ * The message as a person reads it: the headers that matter, the decoded text part, then the
+ * other parts listed (a notice is plain text; abuse reports add machine-readable parts).
+ */
+export function showMessage(message: RenderedMessage): string {
+  const lines = [
+    `From: ${message.from}`,
+    `To: ${message.to.join(', ')}`,
+    ...(message.cc.length ? [`Cc: ${message.cc.join(', ')}`] : []),
+    ...(message.bcc.length ? [`Bcc (envelope only): ${message.bcc.join(', ')}`] : []),
+    ...(message.replyTo ? [`Reply-To: ${message.replyTo}`] : []),
+    `Subject: ${message.subject}`,
+    `Date: ${message.date}`,
+    `Message-ID: ${message.messageId}`,
+    ...Object.entries(message.headers).map(([k, v]) => `${k}: ${v}`),
+    '',
+    message.text.replace(/\n$/, ''),
+    '',
+    'Parts: text/plain (above)',
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -43,24 +43,39 @@ export interface NoticeRow {
   id: number;
   ip: string;
   state: NoticeState;
+  /** Why it is suppressed (a code, see SUPPRESSION_REASONS), or the last SMTP failure. */
   reason: string | null;
   signature: string;
+  /** The `signature_texts` row: the signature's title, description and references when queued. */
+  text_id: number | null;
   hits: number;
   first_seen: number;
   last_seen: number;
+  /** JSON array of sanitised request lines; NULL for suppressed notices (never rendered). */
+  samples: string | null;
   hostname: string | null;
   /** NULL while the reverse lookup is pending; otherwise `confirmed` or why not. */
   host_status: string | null;
-  facts: string;
-  message: string | null;
+  /** Kept so that every retry of one notice is the same message; NULL when suppressed. */
+  message_id: string | null;
   attempts: number;
   created_at: number;
   updated_at: number;
-  next_attempt_at: number;
+  next_attempt_at: number | null;
   lease_until: number | null;
-  deadline_at: number;
+  deadline_at: number | null;
   sent_at: number | null;
   smtp_reply: string | null;
 }
+
+/** Why a notice was kept but not sent: a small fixed set (also a metrics label). */
+export type SuppressionReason = 'not-eligible' | 'hourly-cap' | 'domain-cap' | 'outbox-full';
+
+export const SUPPRESSION_TEXT: Record<SuppressionReason, string> = {
+  'not-eligible': 'the address is private, special-purpose or in --allow',
+  'hourly-cap': 'the hourly cap (--notice-max-per-hour) was reached',
+  'domain-cap': 'the hourly cap per recipient domain (--notice-max-per-domain-per-hour) was reached',
+  'outbox-full': 'the outbox held --outbox-max-rows notices waiting to be sent',
+};
 
 export const MAX_SAMPLES = 5;

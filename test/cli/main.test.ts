@@ -61,7 +61,7 @@ describe('wormwatch CLI', function () {
     writeFileSync(file, 'upstream: http://127.0.0.1:3000\nmode: block\nadminListen: 127.0.0.1:9191\n');
     const ok = await runCli(['serve', '--check-config', '--config', file, '--listen', '127.0.0.1:8181'], cleanEnv({ WORMWATCH_MODE: 'monitor' }));
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /configuration OK \(upstream http:\/\/127\.0\.0\.1:3000, listen 127\.0\.0\.1:8181, admin 127\.0\.0\.1:9191, mode monitor\)/);
+    assert.match(ok.stdout, /configuration OK \(upstream http:\/\/127\.0\.0\.1:3000, listen 127\.0\.0\.1:8181, admin 127\.0\.0\.1:9191, mode monitor, \d+ signatures\)/);
     writeFileSync(file, 'upstream: http://127.0.0.1:3000\noffenderMaxx: 3\n');
     oneLineError(await runCli(['serve', '--check-config', '--config', file]), /unknown option "offenderMaxx"/);
     oneLineError(await runCli(['serve', '--check-config', '--upstream', 'http://127.0.0.1:3000', '--notify', 'smtp']), /--notify smtp needs --smtp-url/);

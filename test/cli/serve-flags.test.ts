@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { addOptionFlags, resolveServeOptions } from '../../src/cli/serve.js';
+import { addOptionFlags } from '../../src/cli/options.js';
+import { resolveServeOptions } from '../../src/cli/serve.js';
 
 function parse(args: string[]): Record<string, unknown> {
   const cmd = new Command('serve').exitOverride();

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, cleanEnv, freePort, run } from './support.js';
+import { CLI, ROOT, cleanEnv, freePort, run, tempDir } from './support.js';
 import { startWormwatchForMetrics } from './wormwatch-metrics.js';
 
 interface Instruction { op: string; args: string }
@@ -61,23 +61,34 @@ describe('deploy/Dockerfile', function () {
     assert.equal(`/app/${pkg.bin.wormwatch}`, entry[1]);
   });
 
-  it('sets only WORMWATCH_* variables that serve --check-config accepts', async () => {
+  it('sets only WORMWATCH_* variables that serve --check-config accepts, the admin port keyed by the token file', async () => {
     const env: Record<string, string> = {};
     for (const s of runtime.filter((x) => x.op === 'ENV')) {
       for (const m of s.args.matchAll(/(\w+)=(\S+)/g)) env[m[1]!] = m[2]!;
     }
-    assert.ok(env.WORMWATCH_DATA_DIR && env.WORMWATCH_ADMIN_LISTEN);
-    const r = await run(CLI[0], [...CLI.slice(1), 'serve', '--upstream=http://127.0.0.1:8000', '--check-config'], { env: cleanEnv(env) });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /admin 0\.0\.0\.0:9090/);
+    assert.ok(env.WORMWATCH_DATA_DIR && env.WORMWATCH_ADMIN_LISTEN && env.WORMWATCH_ADMIN_TOKEN_FILE && env.WORMWATCH_METRICS_LISTEN);
+    const secrets = tempDir('docker-secret');
+    try {
+      // The token file is the operator's secret, mounted at run time; here a stand-in.
+      const token = join(secrets.path, 'token');
+      writeFileSync(token, 'f'.repeat(64));
+      const r = await run(CLI[0], [...CLI.slice(1), 'serve', '--upstream=http://127.0.0.1:8000', '--check-config'], { env: cleanEnv({ ...env, WORMWATCH_ADMIN_TOKEN_FILE: token }) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /admin 0\.0\.0\.0:9090/);
+      const missing = await run(CLI[0], [...CLI.slice(1), 'serve', '--upstream=http://127.0.0.1:8000', '--check-config'], { env: cleanEnv(env) });
+      assert.equal(missing.code, 2, 'without the secret mounted, it refuses to start');
+      assert.match(missing.stderr, /--admin-token-file \/run\/secrets\/wormwatch-admin-token/);
+    } finally {
+      secrets.remove();
+    }
   });
 
   it('has a HEALTHCHECK command that passes against a running wormwatch and fails without one', async function () {
     const health = runtime.find((s) => s.op === 'HEALTHCHECK')!;
     const cmd = JSON.parse(/CMD (\[.*\])$/.exec(health.args)![1]!) as string[];
     assert.equal(cmd[0], 'node');
-    const admin = /WORMWATCH_ADMIN_LISTEN=\S+:(\d+)/.exec(runtime.filter((s) => s.op === 'ENV').map((s) => s.args).join(' '))![1]!;
-    assert.ok(cmd.join(' ').includes(`127.0.0.1:${admin}/healthz`), 'HEALTHCHECK does not ask the admin port');
+    const admin = /WORMWATCH_METRICS_LISTEN=\S+:(\d+)/.exec(runtime.filter((s) => s.op === 'ENV').map((s) => s.args).join(' '))![1]!;
+    assert.ok(cmd.join(' ').includes(`127.0.0.1:${admin}/healthz`), 'HEALTHCHECK does not ask the metrics port');
     const ww = await startWormwatchForMetrics();
     try {
       const live = cmd.slice(1).map((a) => a.replace(`127.0.0.1:${admin}`, `127.0.0.1:${ww.ww.adminAddress.port}`));

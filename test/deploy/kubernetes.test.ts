@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { CLI, ROOT, cleanEnv, freePorts, run, startChild, tempDir, waitFor } from './support.js';
@@ -50,6 +50,29 @@ function sidecarEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * The sidecar's Secret volumes as the kubelet would mount them: each Secret's keys written as
+ * files in a temporary directory, and the args' paths under the mount pointed there.
+ */
+function mountSecrets(): { args(args: string[]): string[]; remove(): void } {
+  const dir = tempDir('k8s-secrets');
+  const moved: [string, string][] = [];
+  for (const m of sidecar.volumeMounts) {
+    const volume = pod.spec.volumes.find((v: Doc) => v.name === m.name);
+    if (!volume?.secret) continue;
+    const secret = docs.find((d) => d.doc.kind === 'Secret' && d.doc.metadata.name === volume.secret.secretName);
+    assert.ok(secret, `volume ${m.name} mounts a missing Secret`);
+    const at = join(dir.path, m.name);
+    mkdirSync(at);
+    for (const [key, value] of Object.entries(secret.doc.stringData as Record<string, string>)) writeFileSync(join(at, key), value);
+    moved.push([m.mountPath, at]);
+  }
+  return {
+    args: (args) => args.map((a) => moved.reduce((x, [from, to]) => x.replace(`=${from}/`, `=${to}/`), a)),
+    remove: () => dir.remove(),
+  };
+}
+
 describe('deploy/kubernetes manifests', function () {
   // Each CLI run is a cold `node --import tsx` start: seconds on a busy CI machine.
   this.timeout(60_000);
@@ -60,13 +83,14 @@ describe('deploy/kubernetes manifests', function () {
     const [kustomization] = load('kustomization.yaml');
     assert.equal(kustomization.kind, 'Kustomization');
     assert.deepEqual([...kustomization.resources].sort(), files.filter((f) => f !== 'kustomization.yaml').sort());
-    assert.deepEqual(docs.map((d) => d.doc.kind).sort(), ['ConfigMap', 'Deployment', 'PodMonitor', 'Secret', 'Service']);
+    assert.deepEqual(docs.map((d) => d.doc.kind).sort(), ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodMonitor', 'Secret', 'Secret', 'Service']);
   });
 
-  it('probe the admin port (/healthz, /readyz) through a named metrics port', () => {
+  it('probe and scrape the metrics-only port (--metrics-listen), and name the admin port apart', () => {
     const metricsPort = sidecar.ports.find((p: Doc) => p.name === 'metrics');
     assert.ok(metricsPort, 'no port named metrics');
-    assert.equal(metricsPort.containerPort, portOf(flag('admin-listen')));
+    assert.equal(metricsPort.containerPort, portOf(flag('metrics-listen')));
+    assert.equal(sidecar.ports.find((p: Doc) => p.name === 'admin')?.containerPort, portOf(flag('admin-listen')));
     assert.equal(sidecar.livenessProbe.httpGet.path, '/healthz');
     assert.equal(sidecar.readinessProbe.httpGet.path, '/readyz');
     assert.equal(sidecar.livenessProbe.httpGet.port, 'metrics');
@@ -105,10 +129,33 @@ describe('deploy/kubernetes manifests', function () {
     assert.ok(pod.spec.terminationGracePeriodSeconds > 10, 'grace period shorter than --shutdown-grace');
   });
 
+  it('key the admin port with a token file from a Secret, and let only labelled pods reach it', () => {
+    const file = flag('admin-token-file');
+    assert.ok(file, 'the admin port on 0.0.0.0 has no --admin-token-file');
+    const mount = sidecar.volumeMounts.find((m: Doc) => file.startsWith(`${m.mountPath}/`));
+    const volume = pod.spec.volumes.find((v: Doc) => v.name === mount?.name);
+    const secret = docs.find((d) => d.doc.kind === 'Secret' && d.doc.metadata.name === volume?.secret?.secretName);
+    assert.ok(secret?.doc.stringData?.[file.slice(mount.mountPath.length + 1)], 'the token file is not a key of a Secret');
+    const policy = find('NetworkPolicy');
+    assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
+    const rule = (port: string) => policy.spec.ingress.find((r: Doc) => r.ports?.some((p: Doc) => p.port === port));
+    assert.equal(rule('http').from, undefined, 'the proxy port is open to all');
+    assert.ok(rule('metrics').from?.[0]?.namespaceSelector, 'metrics only from the monitoring namespace');
+    assert.deepEqual(rule('admin').from?.[0]?.podSelector?.matchLabels, { 'wormwatch-admin': 'true' });
+    for (const r of policy.spec.ingress) for (const p of r.ports) assert.ok(sidecar.ports.some((c: Doc) => c.name === p.port), `policy names port ${p.port} the sidecar does not`);
+  });
+
+  it('keep the outbox volume within the figures measured for it', () => {
+    const mount = sidecar.volumeMounts.find((m: Doc) => m.mountPath === flag('data-dir'));
+    const volume = pod.spec.volumes.find((v: Doc) => v.name === mount.name);
+    assert.equal(volume.emptyDir.sizeLimit, '64Mi');
+  });
+
   it('give wormwatch serve --check-config args and env it accepts', async () => {
     const env = sidecarEnv();
     assert.match(env.WORMWATCH_SMTP_URL ?? '', /^smtps?:\/\//);
-    const r = await run(CLI[0], [...CLI.slice(1), ...sidecar.args, '--check-config'], { env: cleanEnv(env) });
+    const secrets = mountSecrets();
+    const r = await run(CLI[0], [...CLI.slice(1), ...secrets.args(sidecar.args), '--check-config'], { env: cleanEnv(env) }).finally(() => secrets.remove());
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /configuration OK/);
     assert.match(r.stdout, /upstream http:\/\/127\.0\.0\.1:5678/);
@@ -116,19 +163,21 @@ describe('deploy/kubernetes manifests', function () {
 
   it('answer the probes on a running sidecar started with those args and env', async function () {
     const data = tempDir('k8s');
-    const [listen, admin] = (await freePorts(2)) as [number, number];
+    const [listen, admin, metrics] = (await freePorts(3)) as [number, number, number];
+    const secrets = mountSecrets();
     // Same args and env; only the ports and the data directory are the test's, and notices
     // stay in the outbox (no SMTP server to talk to here).
-    const args = (sidecar.args as string[]).map((a) => a
+    const args = secrets.args(sidecar.args).map((a) => a
       .replace(/^--listen=.*/, `--listen=127.0.0.1:${listen}`)
       .replace(/^--admin-listen=.*/, `--admin-listen=127.0.0.1:${admin}`)
+      .replace(/^--metrics-listen=.*/, `--metrics-listen=127.0.0.1:${metrics}`)
       .replace(/^--data-dir=.*/, `--data-dir=${data.path}`));
     const child = startChild(CLI[0], [...CLI.slice(1), ...args], { cwd: ROOT, env: cleanEnv({ ...sidecarEnv(), WORMWATCH_NOTIFY: 'outbox', WORMWATCH_LOG_LEVEL: 'warn' }) });
     try {
       for (const probe of [sidecar.readinessProbe, sidecar.livenessProbe]) {
         const status = await waitFor(`${probe.httpGet.path} answers`, async () => {
           if (child.proc.exitCode !== null) throw new Error(`wormwatch exited: ${child.output()}`);
-          const res = await fetch(`http://127.0.0.1:${admin}${probe.httpGet.path}`).catch(() => null);
+          const res = await fetch(`http://127.0.0.1:${metrics}${probe.httpGet.path}`).catch(() => null);
           return res?.status === 200 ? res.status : undefined;
         }, 20_000);
         assert.equal(status, 200);
@@ -136,6 +185,7 @@ describe('deploy/kubernetes manifests', function () {
     } finally {
       await child.stop();
       data.remove();
+      secrets.remove();
     }
   });
 });

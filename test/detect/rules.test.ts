@@ -137,6 +137,12 @@ describe('detect/rules', () => {
       assert.match(checkRuleFile(join(dir, 'missing.yaml'))[0]!, /missing\.yaml: cannot read: ENOENT/);
     });
 
+    it('reports an empty rule file (0 bytes, blank, or only comments) instead of loading no rules', () => {
+      for (const [name, text] of [['empty.yaml', ''], ['blank.yml', '  \n\n'], ['comments.yaml', '# being written\n']] as const) {
+        assert.match(checkRuleFile(write(name, text))[0] ?? '', new RegExp(`${name.replace('.', '\\.')}: holds no rules`));
+      }
+    });
+
     it('reports the same id in two files of a directory', () => {
       write('a.json', JSON.stringify([rule()]));
       write('b.json', JSON.stringify([rule()]));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { loadOptions } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { notifyMode } from '../../src/notify/index.js';
-import { noticeOptions, startNotifier } from './support.js';
+import { detection, noticeOptions, startNotifier } from './support.js';
 
 const load = (flags: Record<string, unknown>) => loadOptions({ flags, env: {} });
 
@@ -47,9 +47,18 @@ describe('notice options', () => {
   });
 });
 
-describe('notifier start-up errors', () => {
-  it('names --data-dir when the outbox cannot be opened', async () => {
-    const { notifier } = startNotifier(noticeOptions({ dataDir: '/dev/null/wormwatch' }));
-    await assert.rejects(notifier.start(), (e: unknown) => e instanceof ConfigError && /--data-dir \/dev\/null\/wormwatch/.test(e.message));
+describe('notifier start-up with an outbox that cannot be opened', () => {
+  it('starts anyway (the proxy must not depend on its disk), reports the outbox down and keeps detections in memory', async () => {
+    const { notifier, metrics } = startNotifier(noticeOptions({ dataDir: '/dev/null/wormwatch' }));
+    await notifier.start();
+    try {
+      notifier.notify(detection('45.33.32.156'));
+      const up = (await metrics.registry.getSingleMetric('wormwatch_outbox_up')!.get()).values[0]!.value;
+      assert.equal(up, 0);
+    } finally {
+      await notifier.stop();
+    }
+    const dropped = (await metrics.registry.getSingleMetric('wormwatch_notices_dropped_total')!.get()).values.find((v) => v.labels.reason === 'unwritten-at-exit')!.value;
+    assert.equal(dropped, 1, 'what could not be written at exit is counted, not silently lost');
   });
 });

@@ -67,7 +67,8 @@ describe('notices behind the real proxy', () => {
     assert.equal((await fetch(`http://127.0.0.1:${ww.adminAddress.port}/notices?state=bogus`)).status, 400);
   });
 
-  it('exports the notice metrics on the shared registry', async () => {
+  it('exports the notice metrics on the shared registry, counting the notice queued once its lookup is done', async () => {
+    await waitFor(() => outbox.list({ limit: 1 })[0]?.host_status ?? null, 10_000, 'the lookup to time out');
     const text = await (await fetch(`http://127.0.0.1:${ww.adminAddress.port}/metrics`)).text();
     assert.match(text, /wormwatch_notices_total\{result="queued"\} 1/);
     assert.match(text, /wormwatch_notice_queue\{state="queued"\} 1/);

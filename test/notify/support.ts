@@ -183,6 +183,8 @@ export interface ServeProcess {
   proxyPort: number;
   adminPort: number;
   exited: Promise<number | null>;
+  /** Every JSON log line the process wrote on stdout so far, parsed. */
+  logs: Record<string, unknown>[];
   /** Sends a request through the proxy as if from `ip` (X-Forwarded-For, trusted from 127.0.0.1). */
   probe(ip: string, path: string): Promise<number>;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -191,13 +193,26 @@ export interface ServeProcess {
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
 
-export async function startServe(flags: Record<string, string>): Promise<ServeProcess> {
+export async function startServe(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const args = [...CLI.slice(1), 'serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--trust-proxy', '127.0.0.1/32', '--log-level', 'info'];
   for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, v);
-  const child = spawn(CLI[0]!, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(CLI[0]!, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const logs: Record<string, unknown>[] = [];
+  let partial = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    const lines = (partial + c.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // not a log line
+      }
+    }
+  });
   const listening = await new Promise<{ proxy: AddressInfo; admin: AddressInfo }>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 60_000);
@@ -217,7 +232,7 @@ export async function startServe(flags: Record<string, string>): Promise<ServePr
   });
   const proxyPort = listening.proxy.port;
   return {
-    child, proxyPort, adminPort: listening.admin.port, exited,
+    child, proxyPort, adminPort: listening.admin.port, exited, logs,
     async probe(ip, path) {
       const res = await fetch(`http://127.0.0.1:${proxyPort}${path}`, { headers: { 'x-forwarded-for': ip } });
       await res.arrayBuffer();

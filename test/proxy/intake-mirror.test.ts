@@ -89,9 +89,9 @@ describe('proxy option checks', () => {
   });
 
   it('refuses --intake with --mirror, and either with --upstream', () => {
-    assert.throws(() => checkProxyOptions({ upstream: undefined, intake: true, mirror: true }), /--intake and --mirror cannot be combined/);
-    assert.throws(() => checkProxyOptions({ upstream: new URL('http://127.0.0.1:1'), intake: true, mirror: false }), /--upstream cannot be used with --intake/);
-    assert.doesNotThrow(() => checkProxyOptions({ upstream: undefined, intake: false, mirror: true }));
+    assert.throws(() => checkProxyOptions({ upstream: undefined, intake: true, mirror: true, trustProxy: [], trustAllProxies: false }), /--intake and --mirror cannot be combined/);
+    assert.throws(() => checkProxyOptions({ upstream: new URL('http://127.0.0.1:1'), intake: true, mirror: false, trustProxy: [], trustAllProxies: false }), /--upstream cannot be used with --intake/);
+    assert.doesNotThrow(() => checkProxyOptions({ upstream: undefined, intake: false, mirror: true, trustProxy: [], trustAllProxies: false }));
   });
 
   it('rejects a --client-ip-header that is not a header name', () => {

@@ -31,12 +31,22 @@ function parseFile(file: string, errors: string[]): unknown {
     errors.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     return undefined;
   }
+  const empty = `${file}: holds no rules (empty, or caught while being written): add signatures or disable entries, or remove the file`;
+  if (text.trim() === '') {
+    errors.push(empty);
+    return undefined;
+  }
+  let data: unknown;
   try {
-    return extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
+    data = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
     errors.push(`${file}: cannot parse: ${(err as Error).message.split('\n')[0]}`);
     return undefined;
   }
+  // An empty file is what an editor or a config tool leaves for a moment mid-write; taking it
+  // as "no rules" would drop every user rule on a reload that looked successful.
+  if (data === null || data === undefined) errors.push(empty);
+  return data;
 }
 
 /** Every rule file under `fileOrDir`, validated; with the errors found (none means usable). */

@@ -8,9 +8,10 @@ export const HANDOFF_MAX = 10_000;
 /**
  * The in-memory hand-off between the request path and the outbox: one merged entry per address,
  * so a thousand hits from one address cost one map entry and one SQLite write. Bounded by
- * HANDOFF_MAX addresses; `add` is O(1) and never does I/O.
+ * HANDOFF_MAX addresses; `add` is O(1) and never does I/O. While the outbox cannot be written
+ * (a full or read-only disk), what was taken is put back here, so nothing is lost that fits.
  */
-export class Intake {
+export class Handoff {
   private entries = new Map<string, NoticeFacts>();
 
   constructor(private readonly max = HANDOFF_MAX) {}
@@ -42,6 +43,21 @@ export class Intake {
       samples: [sanitiseSample(event.requestLine)],
     });
     return true;
+  }
+
+  /**
+   * Returns entries a failed write had taken, merged with hits that came meanwhile. Returns how
+   * many addresses did not fit (the buffer filled up with new ones in the meantime).
+   */
+  putBack(batch: readonly NoticeFacts[]): number {
+    let lost = 0;
+    for (const facts of batch) {
+      const cur = this.entries.get(facts.ip);
+      if (cur) this.entries.set(facts.ip, combineFacts(facts, cur));
+      else if (this.entries.size < this.max) this.entries.set(facts.ip, facts);
+      else lost++;
+    }
+    return lost;
   }
 
   /** Removes and returns up to `n` entries, oldest first. */

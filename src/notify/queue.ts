@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Outbox } from './outbox.js';
+import type { ReverseDns } from './dns.js';
+import type { NoticeMetrics } from './metrics.js';
+import type { HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
+import { combineFacts, type Handoff } from './handoff.js';
+import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
+import { buildRecipients } from './recipients.js';
+import { parseSamples } from './row.js';
+
+export interface QueueConfig {
+  rules: EligibilityRules;
+  templates: readonly string[];
+  from: string;
+  intervalMs: number;
+  maxPerHour: number;
+  maxPerDomainPerHour: number;
+  maxAgeMs: number;
+  dnsMaxInFlight: number;
+  /** Rows the outbox may hold (`--outbox-max-rows`). */
+  maxRows: number;
+}
+
+export interface QueueDeps {
+  /** The outbox, or null while it cannot be opened (the disk is full or read-only). */
+  outbox: () => Outbox | null;
+  dns: ReverseDns;
+  metrics: NoticeMetrics;
+  logger: Logger;
+  /** A write failed: the disk, not the notice, is at fault. */
+  onWriteError: (err: unknown) => void;
+  /** A batch was written (the disk works again, if it did not). */
+  onWriteOk: () => void;
+  onHostname?: (ip: string, hostname: string) => void;
+  /** Called when a notice becomes ready to send. */
+  onReady: () => void;
+  now?: () => number;
+}
+
+const DRAIN_BATCH = 500;
+const HOUR = 3_600_000;
+/** While the outbox cannot be written, the hand-off is tried again this often. */
+export const DISK_RETRY_MS = 5_000;
+
+/** Counts made inside a transaction, applied only once it committed. */
+interface Tally {
+  suppressed: SuppressionReason[];
+}
+
+/**
+ * From hand-off buffer to a ready notice: policy, de-duplication and the global cap decide in one
+ * SQLite transaction per batch (so the count is exact); then the reverse lookup runs off that
+ * path, the per-domain cap is applied and the notice counted as queued or suppressed, once. A
+ * crash between the two steps is harmless: notices whose lookup has not run are picked up again
+ * on start. A batch whose write fails goes back into the hand-off and is tried again later.
+ */
+export class NoticeQueue {
+  private readonly looking = new Set<number>();
+  private draining = false;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Schedules a drain of the hand-off buffer on a later tick (never on the caller's). */
+  schedule(): void {
+    if (this.draining || this.stopped || this.retryTimer !== undefined) return;
+    this.draining = true;
+    setImmediate(() => this.drainSome());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Writes everything still in the hand-off now (on shutdown); false when it could not. */
+  flush(): boolean {
+    while (this.handoff.size > 0) if (!this.writeBatch()) return false;
+    return true;
+  }
+
+  /** Starts lookups for notices queued before a crash or restart. */
+  resume(): void {
+    this.lookupMore();
+  }
+
+  private drainSome(): void {
+    if (this.stopped) return;
+    if (!this.writeBatch()) {
+      // The disk refused: the hits are back in the hand-off; try again later, not on every hit.
+      this.draining = false;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.schedule();
+      }, DISK_RETRY_MS);
+      this.retryTimer.unref();
+      return;
+    }
+    if (this.handoff.size > 0) setImmediate(() => this.drainSome());
+    else this.draining = false;
+    this.lookupMore();
+  }
+
+  /** One batch from the hand-off into the outbox; false (the batch put back) when the write failed. */
+  private writeBatch(): boolean {
+    const box = this.deps.outbox();
+    if (box === null) return false;
+    const batch = this.handoff.take(DRAIN_BATCH);
+    if (batch.length === 0) return true;
+    const tally: Tally = { suppressed: [] };
+    try {
+      box.transaction(() => {
+        // Counted once per batch, then kept exact by counting our own inserts.
+        const counts = { hour: box.countSince(this.now() - HOUR), active: box.activeCount() };
+        for (const f of batch) this.admit(box, f, counts, tally);
+        const excess = box.heldRows() - this.config.maxRows;
+        if (excess > 0) box.evict(excess);
+      });
+    } catch (err) {
+      box.forgetRowCount(); // the rolled-back inserts were counted
+      const lost = this.handoff.putBack(batch);
+      if (lost > 0) this.deps.metrics.dropped('handoff-full', lost);
+      this.deps.onWriteError(err);
+      return false;
+    }
+    for (const reason of tally.suppressed) this.deps.metrics.suppressed(reason);
+    this.deps.onWriteOk();
+    return true;
+  }
+
+  private admit(box: Outbox, facts: NoticeFacts, counts: { hour: number; active: number }, tally: Tally): void {
+    const now = this.now();
+    const latest = box.latestFor(facts.ip, now - this.config.intervalMs);
+    if (latest) {
+      const active = latest.state === 'queued' || latest.state === 'retrying';
+      if (!active && latest.state !== 'suppressed') return; // sent or failed: that interval's notice is done
+      const stored = { ...facts, hits: latest.hits, firstSeen: latest.first_seen, lastSeen: latest.last_seen, samples: parseSamples(latest.samples) };
+      const merged = combineFacts(stored, facts);
+      box.merge(latest.id, merged.hits, merged.firstSeen, merged.lastSeen, active ? merged.samples : null, now);
+      return;
+    }
+    const reason = this.suppression(facts.ip, counts);
+    if (reason === null) {
+      counts.hour++;
+      counts.active++;
+    } else tally.suppressed.push(reason);
+    box.insert({
+      facts, state: reason === null ? 'queued' : 'suppressed', reason, now,
+      messageId: reason === null ? newMessageId(this.config.from) : null,
+      deadline: reason === null ? now + this.config.maxAgeMs : null,
+    });
+  }
+
+  private suppression(ip: string, counts: { hour: number; active: number }): SuppressionReason | null {
+    if (!eligibility(ip, this.config.rules).ok) return 'not-eligible';
+    if (counts.active >= this.config.maxRows) return 'outbox-full';
+    if (globalCap({ lastHour: counts.hour, maxPerHour: this.config.maxPerHour })) return 'hourly-cap';
+    return null;
+  }
+
+  private lookupMore(): void {
+    const box = this.deps.outbox();
+    if (this.stopped || box === null) return;
+    const free = this.config.dnsMaxInFlight - this.looking.size;
+    if (free <= 0) return;
+    let rows: NoticeRow[];
+    try {
+      rows = box.awaitingLookup(free, [...this.looking]);
+    } catch (err) {
+      this.deps.onWriteError(err);
+      return;
+    }
+    for (const row of rows) {
+      this.looking.add(row.id);
+      this.deps.dns
+        .lookup(row.ip)
+        .then((host) => this.resolved(row.id, host))
+        .catch((err: unknown) => this.deps.onWriteError(err))
+        .finally(() => {
+          this.looking.delete(row.id);
+          this.lookupMore();
+        });
+    }
+  }
+
+  private resolved(id: number, host: HostLookup): void {
+    const box = this.deps.outbox();
+    if (this.stopped || box === null) return;
+    const now = this.now();
+    const row = box.get(id);
+    if (!row || row.host_status !== null) return;
+    if (host.hostname) this.deps.onHostname?.(row.ip, host.hostname);
+    const domains = [...new Set(buildRecipients(this.config.templates, row.ip, host.hostname).to.map(recipientDomain))];
+    const capped = box.transaction(() => {
+      const over = domainCap(domains, box.domainCounts(domains, now - HOUR), this.config.maxPerDomainPerHour) !== null;
+      if (over) box.suppress(id, 'domain-cap', now);
+      else box.setHost(id, host.hostname, host.hostname !== null ? 'confirmed' : host.reason, domains, now);
+      return over;
+    });
+    if (capped) this.deps.metrics.suppressed('domain-cap');
+    else this.deps.metrics.count('queued');
+    this.deps.onReady();
+  }
+}
+
+function newMessageId(from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'wormwatch.invalid';
+  return `<${randomUUID()}@${domain}>`;
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Notifier } from '../../src/notify/index.js';
+import { Outbox } from '../../src/notify/outbox.js';
+import { detection, noticeOptions, startDns, startNotifier, startSmtp, tempDir, waitFor, type TestDns } from './support.js';
+
+// Public-looking addresses are DATA only (outbox mode sends nothing; DNS goes to 127.0.0.1).
+const address = (i: number) => `45.${40 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+
+describe('the outbox stays bounded', function () {
+  this.timeout(60_000);
+  let dns: TestDns;
+  let dir: ReturnType<typeof tempDir>;
+  let notifier: Notifier;
+  let metrics: ReturnType<typeof startNotifier>['metrics'];
+  let outbox: Outbox;
+
+  async function run(flags: Record<string, unknown>): Promise<void> {
+    ({ notifier, metrics } = startNotifier(noticeOptions({ dnsServer: dns.server, dnsTimeout: '200ms', dataDir: dir.path, notify: 'outbox', ...flags })));
+    await notifier.start();
+    outbox = new Outbox(dir.path);
+  }
+  /** Feeds distinct offenders in slices the hand-off can hold, waiting for each to be written. */
+  async function feed(from: number, count: number): Promise<void> {
+    for (let i = from; i < from + count; i += 2000) {
+      const end = Math.min(from + count, i + 2000);
+      for (let j = i; j < end; j++) notifier.notify(detection(address(j)));
+      await waitFor(() => decided() === end, 20_000, `offender ${end}`);
+    }
+  }
+  /** Notices decided so far: every insert takes the next row id, evicted or not. */
+  const decided = () => (outbox.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'notices'").get() as { seq: number } | undefined)?.seq ?? 0;
+  const suppressedBy = async (reason: string) => (await metrics.registry.getSingleMetric('wormwatch_notices_suppressed_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    dns = await startDns({});
+  });
+  afterEach(async () => {
+    await notifier.stop();
+    outbox.close();
+    await dns.close();
+    dir.remove();
+  });
+
+  it('evicts the oldest suppressed rows first and never a queued one', async () => {
+    await run({ outboxMaxRows: 100, noticeMaxPerHour: 10 });
+    await feed(0, 300);
+    const counts = outbox.countsByState();
+    assert.equal(counts.queued, 10, 'the ten queued notices all kept');
+    assert.equal(outbox.rowCount(), 100);
+    const oldestSuppressed = outbox.list({ state: 'suppressed', limit: 1000 }).map((r) => r.id).sort((a, b) => a - b)[0]!;
+    assert.equal(oldestSuppressed, 211, 'the 200 oldest suppressed rows went first');
+  });
+
+  it('suppresses new notices with the reason outbox-full once queued notices fill it, and counts them', async () => {
+    await run({ outboxMaxRows: 100, noticeMaxPerHour: 1_000_000 });
+    await feed(0, 250);
+    assert.equal(outbox.countsByState().queued, 100);
+    assert.ok(outbox.rowCount() <= 100);
+    assert.equal(await suppressedBy('outbox-full'), 150);
+  });
+
+  it('keeps a suppressed notice in under 200 bytes of file, so 250,000 offenders fit in 50 MB', async () => {
+    await run({});
+    await feed(0, 20_000);
+    outbox.db.pragma('wal_checkpoint(TRUNCATE)');
+    const bytes = statSync(join(dir.path, 'outbox.sqlite')).size;
+    assert.equal(outbox.countsByState().suppressed, 19_900);
+    assert.ok(bytes / 20_000 < 200, `${bytes} bytes for 20,000 notices (${(bytes / 20_000).toFixed(0)} per row)`);
+  });
+});
+
+describe('an outbox written by wormwatch 0.1 (rendered bodies in the rows)', function () {
+  this.timeout(60_000);
+  const V1 = `
+    CREATE TABLE notices (id INTEGER PRIMARY KEY, ip TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, signature TEXT NOT NULL, hits INTEGER NOT NULL,
+      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, hostname TEXT, host_status TEXT, facts TEXT NOT NULL, message TEXT,
+      attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
+      lease_until INTEGER, deadline_at INTEGER NOT NULL, sent_at INTEGER, smtp_reply TEXT);
+    CREATE INDEX notices_ip ON notices(ip, created_at);
+    CREATE TABLE notice_domains (domain TEXT NOT NULL, at INTEGER NOT NULL, notice_id INTEGER NOT NULL);`;
+
+  it('is migrated without losing a notice: the queued one is sent with its Message-ID, the suppressed one keeps its facts', async () => {
+    const dir = tempDir();
+    const dns = await startDns({});
+    const smtp = await startSmtp('accept');
+    const now = Date.now();
+    const db = new Database(join(dir.path, 'outbox.sqlite'));
+    db.exec(V1);
+    const facts = (ip: string) => JSON.stringify({ ip, signature: { id: 'codered-ii', title: 'CodeRed II worm (X variant)', description: 'A worm.', references: ['CVE-2001-0500'] }, firstSeen: now, lastSeen: now, hits: 3, samples: ['GET /default.ida?XXXX'] });
+    const insert = db.prepare('INSERT INTO notices (ip, state, reason, signature, hits, first_seen, last_seen, host_status, facts, message, created_at, updated_at, next_attempt_at, deadline_at) VALUES (?, ?, ?, ?, 3, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('45.33.32.156', 'queued', null, 'codered-ii', now, now, 'the address has no reverse DNS (PTR) name', facts('45.33.32.156'), JSON.stringify({ messageId: '<old-id@example.org>' }), now, now, now, now + 86_400_000);
+    insert.run('45.33.32.157', 'suppressed', 'hourly cap of 100 notices reached', 'codered-ii', now, now, null, facts('45.33.32.157'), null, now, now, now, now + 86_400_000);
+    db.close();
+    const { notifier } = startNotifier(noticeOptions({ dataDir: dir.path, smtpUrl: smtp.url, dnsServer: dns.server, noticeFrom: 'wormwatch@example.org' }));
+    await notifier.start();
+    try {
+      const mail = await waitFor(() => smtp.received[0], 10_000, 'the migrated notice sent');
+      assert.equal(mail.headers.get('message-id'), '<old-id@example.org>');
+      assert.match(mail.body, /GET \/default\.ida\?XXXX/);
+      const box = new Outbox(dir.path);
+      const rows = box.list({ limit: 5 });
+      assert.deepEqual(rows.map((r) => [r.ip, r.state]), [['45.33.32.157', 'suppressed'], ['45.33.32.156', 'sent']]);
+      assert.equal(rows[0]!.samples, null);
+      assert.equal(box.db.pragma('user_version', { simple: true }), 2);
+      box.close();
+    } finally {
+      await notifier.stop();
+      await smtp.close();
+      await dns.close();
+      dir.remove();
+    }
+  });
+});
