@@ -33,6 +33,8 @@ export class NetworkCache<T extends {}> {
     this.lru = new LRUCache<string, Entry<T>>({
       max: Math.max(1, o.max),
       ttlAutopurge: false,
+      // Read the clock on every check (the default memoises it for 1 ms, hiding an injected clock).
+      ttlResolution: 0,
       // Expired entries are dropped lazily on access; their index keys go with them.
       dispose: (entry, id) => this.unindex(entry, id),
       ...(o.now ? { perf: { now: o.now } } : {}),

@@ -37,6 +37,8 @@ export interface TestRdapServer {
   requests: RecordedRequest[];
   /** Bytes written by streaming routes (to check an over-long body was cut off). */
   streamed: number;
+  /** Most requests open at the same time so far. */
+  maxConcurrent: number;
   /** Sets or replaces the route for an exact path, e.g. `/ripe/ip/193.0.6.139`. */
   route(path: string, r: Route): void;
   /** Requests whose path starts with `prefix`. */
@@ -49,11 +51,13 @@ const CHUNK = 64 * 1024;
 export async function startRdapServer(routes: Record<string, Route> = {}): Promise<TestRdapServer> {
   const table = new Map<string, Route>(Object.entries(routes));
   const counts = new Map<string, number>();
+  let active = 0;
   const state: TestRdapServer = {
     url: '',
     origin: '',
     requests: [],
     streamed: 0,
+    maxConcurrent: 0,
     route: (path, r) => void table.set(path, r),
     hits: (prefix) => state.requests.filter((r) => r.path.startsWith(prefix)).length,
     close: async () => {
@@ -64,6 +68,9 @@ export async function startRdapServer(routes: Record<string, Route> = {}): Promi
   const server = http.createServer((req, res) => {
     const path = decodeURI((req.url ?? '/').split('?')[0]!);
     state.requests.push({ path, accept: req.headers.accept, userAgent: req.headers['user-agent'] });
+    active++;
+    state.maxConcurrent = Math.max(state.maxConcurrent, active);
+    res.once('close', () => active--);
     const hit = (counts.get(path) ?? 0) + 1;
     counts.set(path, hit);
     const route = table.get(path);
