@@ -132,7 +132,8 @@ describe('X-ARF report (x-arf.org plain format)', () => {
     assert.equal(header('Auto-Submitted'), 'auto-generated');
     assert.match(raw, /^Content-Type: multipart\/mixed;/m);
     assert.match(raw, /^Subject: abuse report about 45\.33\.32\.156 - 2026-01-15T11:20:30Z$/m);
-    const parts = raw.split(/^--.+$/m).slice(1, -1);
+    const boundary = /boundary="?([^";\n]+)"?/.exec(raw)![1]!;
+    const parts = raw.split(`--${boundary}`).slice(1, -1);
     assert.equal(parts.length, 3);
     assert.match(parts[0]!, /Content-Type: text\/plain/);
     assert.match(parts[1]!, /Content-Type: text\/plain; charset=utf-8; name="report\.txt"/);
