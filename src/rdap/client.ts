@@ -216,6 +216,16 @@ function miss(result: RdapLookupResult, reason: string, registry: string | null 
   return { contact: null, network: null, registry, reason, result };
 }
 
+/** `--rdap-url`, checked: a configuration error is thrown here, at start-up, never at lookup time. */
 function withSlash(u: string): string {
-  return u.endsWith('/') ? u : `${u}/`;
+  let url: URL | null = null;
+  try {
+    url = new URL(u);
+  } catch {
+    url = null;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    throw new Error(`--rdap-url must be an http(s) base URL without credentials or query, e.g. https://rdap.example.net/ (got ${JSON.stringify(u.slice(0, 100))})`);
+  }
+  return url.toString().endsWith('/') ? url.toString() : `${url.toString()}/`;
 }

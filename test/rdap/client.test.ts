@@ -143,6 +143,12 @@ describe('RDAP client: finding the abuse contact (loopback RDAP server)', () => 
     assert.deepEqual(server.requests.map((r) => r.path), ['/mirror/ip/8.8.8.8']);
   });
 
+  it('refuses a --rdap-url that is not an http(s) base URL, at creation', () => {
+    for (const bad of ['rdap.example.net', 'ftp://rdap.example.net/', 'https://u:p@rdap.example.net/', 'https://rdap.example.net/?q=1']) {
+      assert.throws(() => createRdapClient({ baseUrl: bad }), /--rdap-url must be an http\(s\) base URL/, bad);
+    }
+  });
+
   it('answers "none" without a request for space no registry in the bootstrap covers', async () => {
     const got = await client().lookup('100.64.0.1');
     assert.deepEqual([got.result, server.requests.length], ['none', 0]);
