@@ -4,7 +4,7 @@ import type { Reader, Response } from 'maxmind';
 import { toLookupAddress, type LookupAddress } from './address.js';
 import type { AsnRangeTable } from './asn-table.js';
 import { asFromRecord, countryFromRecord, NO_AS_INFO, NO_GEO_INFO, type AsInfo, type GeoInfo } from './records.js';
-import { openMmdb, openPackagedAsn, packagedPath, PACKAGED, GeoIpError, type SourceInfo } from './sources.js';
+import { GeoIpError, openMmdb, openPackagedAsn, openPackagedCountry, type SourceInfo } from './sources.js';
 
 export type { GeoInfo, AsInfo } from './records.js';
 export type { SourceInfo } from './sources.js';
@@ -81,13 +81,8 @@ async function openCountry(opts: GeoIpOptions, cacheMax: number): Promise<{ part
     const { reader, source } = await openMmdb(opts.countryDb, 'country', 'user', cacheMax);
     return { part: mmdbPart(reader, countryFromRecord, null), source };
   }
-  const { pkg, files } = PACKAGED.country;
-  const file = packagedPath(pkg, files[0]);
-  if (file === null) {
-    throw new GeoIpError(pkg, `packaged country data ${pkg} is not installed: reinstall the dependencies (npm ci), or give --geoip-country-db FILE (a GeoLite2-Country.mmdb)`);
-  }
-  const { reader, source } = await openMmdb(file, 'country', 'packaged', cacheMax);
-  return { part: mmdbPart(reader, countryFromRecord, null), source: { ...source, description: `${pkg} (${source.description})` } };
+  const { reader, source } = await openPackagedCountry(cacheMax);
+  return { part: mmdbPart(reader, countryFromRecord, null), source };
 }
 
 /**

@@ -43,8 +43,9 @@ function fsProblem(err: unknown): string {
 
 type Fail = (problem: string, cause?: unknown) => GeoIpError;
 
-/** Stats `file`: it must be a regular, readable file of at most MAX_DB_BYTES. */
-async function checkDbFile(file: string, fail: Fail): Promise<void> {
+/** Stats `file`: it must be a regular file (not a FIFO that would block the read) of at most
+ * MAX_DB_BYTES. Returns its size. */
+async function checkDbFile(file: string, fail: Fail): Promise<number> {
   let st;
   try {
     st = await stat(file);
@@ -52,7 +53,9 @@ async function checkDbFile(file: string, fail: Fail): Promise<void> {
     throw fail(fsProblem(err), err);
   }
   if (st.isDirectory()) throw fail('is a directory');
+  if (!st.isFile()) throw fail('is not a regular file');
   if (st.size > MAX_DB_BYTES) throw fail(`is ${st.size} bytes, more than the ${MAX_DB_BYTES} accepted`);
+  return st.size;
 }
 
 async function isGzip(file: string, fail: Fail): Promise<boolean> {
@@ -200,7 +203,7 @@ export async function openMmdb(file: string, kind: DbKind, origin: SourceInfo['o
   const what = origin === 'user' ? `${OPTION[kind]} ${file}` : `packaged ${kind} database ${file}`;
   const fix = origin === 'user' ? userFix(kind) : `reinstall the dependencies (npm ci), or give ${OPTION[kind]} FILE`;
   const fail: Fail = (problem, cause) => new GeoIpError(file, `${what}: ${problem}; ${fix}`, { cause });
-  await checkDbFile(file, fail);
+  const size = await checkDbFile(file, fail);
   if (await isGzip(file, fail)) throw fail('is gzip-compressed (extract the .mmdb file first, e.g. tar xzf)');
   let reader: Reader<Response>;
   try {
@@ -209,9 +212,12 @@ export async function openMmdb(file: string, kind: DbKind, origin: SourceInfo['o
     throw fail(`not a MaxMind DB file (${fsProblem(err)})`, err);
   }
   const meta = reader.metadata;
-  const bad = metadataProblem(meta, (await stat(file)).size);
+  const bad = metadataProblem(meta, size);
   if (bad !== null) throw fail(`corrupt (${bad})`);
-  if (kindMismatch(kind, meta.databaseType)) throw fail(`is a "${meta.databaseType}" database, not ${kind === 'asn' ? 'an ASN' : 'a country'} one`);
+  if (kindMismatch(kind, meta.databaseType)) {
+    // JSON.stringify escapes control characters; the type comes from the file.
+    throw fail(`is a ${JSON.stringify(meta.databaseType.slice(0, 80))} database, not ${kind === 'asn' ? 'an ASN' : 'a country'} one`);
+  }
   for (const probe of PROBES) {
     try {
       reader.get(toLookupAddress(probe)!.text);
@@ -224,8 +230,20 @@ export async function openMmdb(file: string, kind: DbKind, origin: SourceInfo['o
     source: {
       origin,
       files: [file],
-      description: meta.databaseType,
+      description: meta.databaseType.slice(0, 80),
       built: Number.isFinite(meta.buildEpoch.getTime()) ? meta.buildEpoch.toISOString().slice(0, 10) : null,
     },
   };
+}
+
+/** Opens @ip-location-db/geo-whois-asn-country-mmdb's file. */
+export async function openPackagedCountry(cacheMax: number): Promise<OpenedMmdb> {
+  const { pkg, files } = PACKAGED.country;
+  const file = packagedPath(pkg, files[0]);
+  if (file === null) {
+    throw new GeoIpError(pkg, `packaged country data ${pkg} is not installed: reinstall the dependencies (npm ci), or give --geoip-country-db FILE (a GeoLite2-Country.mmdb)`);
+  }
+  const { reader, source } = await openMmdb(file, 'country', 'packaged', cacheMax);
+  const version = await packagedVersion(path.join(path.dirname(file), 'package.json'));
+  return { reader, source: { ...source, description: `${pkg}@${version ?? 'unknown'} (${source.description})` } };
 }

@@ -115,6 +115,10 @@ describe('geoip with the user’s own database files', () => {
       assert.match((await openError({ countryDb: dir })).message, new RegExp(`^--geoip-country-db ${dir}: is a directory; give --geoip-country-db the path of a GeoLite2-Country\\.mmdb`));
     });
 
+    it('a device or FIFO, which would block the read', async () => {
+      assert.match((await openError({ countryDb: '/dev/null' })).message, /^--geoip-country-db \/dev\/null: is not a regular file; give/);
+    });
+
     it('random bytes, an empty file and a truncated copy', async () => {
       const packaged = await readFile(packagedPath(PACKAGED.country.pkg, PACKAGED.country.files[0])!);
       const files = { random: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff)), empty: Buffer.alloc(0), truncated: packaged.subarray(0, 1 << 20) };
@@ -151,6 +155,12 @@ describe('geoip with the user’s own database files', () => {
       await writeFile(file, bytes);
       assert.match((await openError({ asnDb: file })).message, /: corrupt \(looking up 45\.33\.32\.156: /);
     });
+  });
+
+  it('refuses a cache size out of bounds', async () => {
+    for (const cacheMax of [0, -1, 1.5, 2_000_000, NaN]) {
+      await assert.rejects(openGeoIp({ asnDb, countryDb, cacheMax }), /invalid GeoIP cache size/);
+    }
   });
 
   describe('packaged ASN data that is missing or damaged', () => {
