@@ -30,7 +30,7 @@ export interface ClientOutcome {
   cut: boolean;
   closedByServer: boolean;
   /** No response or close came within the time-out that applies while responses were owed. */
-  hang: { owed: number; got: number; waitedMs: number } | undefined;
+  hang: { owed: number; got: number; waitedMs: number; originOwing: boolean } | undefined;
   error: string | undefined;
   /** The first 2 KiB received, for reports. */
   received: string;
@@ -64,11 +64,12 @@ export function sendInput(port: number, input: FuzzInput, limits: ClientLimits):
     };
     const expire = (): void => {
       const waited = Date.now() - lastProgress;
-      if (waited < limits.originWaitMs && limits.waitingOnOrigin()) {
+      const originOwing = limits.waitingOnOrigin();
+      if (waited < limits.originWaitMs && originOwing) {
         timer = setTimeout(expire, limits.originWaitMs - waited);
         return;
       }
-      settle({ hang: { owed, got: parser.out.responses.length, waitedMs: waited } });
+      settle({ hang: { owed, got: parser.out.responses.length, waitedMs: waited, originOwing } });
     };
     const arm = (): void => {
       if (!sent || settled) return;

@@ -69,7 +69,7 @@ export async function runFuzz(opts: HarnessOptions): Promise<FuzzReport> {
     const originComplete = new Set(origin.requests.filter((r) => r.complete && r.fuzzId !== undefined).map((r) => r.fuzzId!));
     for (const input of inputs) {
       const o = outcomes.get(input.index)!;
-      if (o.hang !== undefined) log.add('hung', input, `no response or close for ${o.hang.waitedMs} ms, the origin owing nothing: ${o.hang.got} of ${o.hang.owed} owed answers; received ${escapeBytes(o.received, 200)}`, 1, input.category);
+      if (o.hang !== undefined) log.add('hung', input, `no response or close for ${o.hang.waitedMs} ms, the origin ${o.hang.originOwing ? 'still owing an answer' : 'owing nothing'}: ${o.hang.got} of ${o.hang.owed} owed answers; received ${escapeBytes(o.received, 200)}`, 1, input.category);
       checkResponses(input, o, originComplete, log, notes);
     }
     checkOriginRequests(byIndex, origin.connections, defaultEngine(), log, notes);

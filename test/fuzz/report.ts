@@ -45,7 +45,7 @@ export interface FuzzReport {
   noteCounts: Record<string, number>;
 }
 
-/** How many failures of one invariant are kept for the report. */
+/** How many failures of one invariant are kept for the report (different categories first). */
 export const KEEP_FAILURES = 5;
 const MAX_ESCAPED = 600;
 
@@ -78,6 +78,8 @@ export class FailureLog<K extends string> {
   readonly counts = {} as Record<K, number>;
   /** Counts by sub-kind (how a request was smuggled, which view caught a pass-through...). */
   readonly kinds = {} as Record<K, Record<string, number>>;
+  /** The category/sub-kind of each kept failure. */
+  private readonly keys = new WeakMap<Failure, string>();
 
   constructor(kinds: readonly K[], private readonly keep = KEEP_FAILURES) {
     for (const k of kinds) {
@@ -95,12 +97,17 @@ export class FailureLog<K extends string> {
       kinds[sub] = (kinds[sub] ?? 0) + n;
     }
     const list = (this.kept[kind] ??= []);
-    if (list.length >= this.keep) return;
-    list.push(
+    const key = `${input?.category ?? '-'}/${sub ?? ''}`;
+    const keys = list.map((f) => this.keys.get(f));
+    // Full: a failure of a category and sub-kind not yet shown replaces a repeated one (variety first).
+    const at = list.length < this.keep ? list.length : keys.includes(key) ? -1 : keys.findLastIndex((k, i) => keys.indexOf(k) !== i);
+    if (at < 0) return;
+    const failure: Failure =
       input === undefined
         ? { category: '-', seed: 0, index: -1, bytes: '', detail }
-        : { category: input.category, seed: input.seed, index: input.index, bytes: escapeBytes(bytesOf(input)), detail },
-    );
+        : { category: input.category, seed: input.seed, index: input.index, bytes: escapeBytes(bytesOf(input)), detail };
+    list[at] = failure;
+    this.keys.set(failure, key);
   }
 }
 
@@ -117,7 +124,8 @@ export function summaryLine(r: FuzzReport): string {
     `leaked=${c.leaked} uncounted=${c.uncounted} | origin requests=${r.origin.requests} parseErrors=${r.origin.parseErrors} ` +
     (r.counters.complete
       ? `forwarded=${r.counters.forwarded} blocked=${r.counters.blocked} error=${r.counters.error}`
-      : 'counters incomplete (wormwatch restarted)')
+      : 'counters incomplete (wormwatch restarted)') +
+    ` | notes ${Object.entries(r.noteCounts).map(([k, n]) => `${k}=${n}`).join(' ')}`
   );
 }
 

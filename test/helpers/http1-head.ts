@@ -96,7 +96,9 @@ export function parseRequestLine(raw: string, lenient: boolean): Head {
     throw new HeadError(fatal(parts.length === 2 ? 'http09' : 'request-line'), undefined);
   }
   if (!TOKEN.test(h.method)) throw new HeadError(fatal('method'), undefined);
-  if (/[\x00-\x20\x7f]/.test(h.target)) throw new HeadError(fatal('target-ctl'), undefined);
+  // RFC 9112 section 3.2: an invalid target SHOULD get 400, but the message is still delimited
+  // (the Welchia WebDAV overflow carries raw bytes in its target, and IIS 5 ran it).
+  if (/[\x00-\x20\x7f]/.test(h.target)) raise(h, 'may', 'target-ctl');
   if (/[\x80-\xff]/.test(h.target)) raise(h, 'may', 'target-obs-text');
   if (h.version !== '0.9') checkVersion(h);
   if (!KNOWN_METHODS.has(h.method)) raise(h, 'may', 'method-unknown');

@@ -13,7 +13,8 @@
  * recipient accept it; IIS and nginx do, so a smuggled request written with LFs is seen).
  * A request with neither Content-Length nor Transfer-Encoding has NO body: whatever follows its
  * head is parsed as the next request. Requests an HTTP/1.1 server must refuse but can delimit
- * (no Host, ...) get `400` and the connection stays open.
+ * (no Host, ...) get `400` and the connection stays open; control bytes in a target are kept
+ * (IIS 5 took them: the Welchia WebDAV overflow carries them).
  *
  * Options (all optional):
  * - `answerEarly(req)`: answer as soon as the head is parsed, before the body, and keep reading
@@ -27,7 +28,8 @@
  * - `idleTimeoutMs`: close connections idle this long. Default: never; sockets are kept open
  *   forever, even in the middle of a body that never comes (what makes a leak visible).
  * - `bareLf` (default true), `maxHeadBytes` (default 64 KiB), `maxRecordedBytes` per connection
- *   (default 1 MiB; beyond it bytes are only counted), `maxRequests` recorded in all (100,000).
+ *   (default 1 MiB) and `maxTotalRecordedBytes` in all (default 64 MiB), beyond which bytes are
+ *   only counted, `maxRequests` recorded in all (100,000); 4 KiB of each body is kept.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -64,6 +66,7 @@ export interface RawOriginOptions {
   bareLf?: boolean;
   maxHeadBytes?: number;
   maxRecordedBytes?: number;
+  maxTotalRecordedBytes?: number;
   maxRequests?: number;
 }
 
@@ -77,6 +80,8 @@ export interface RawOrigin {
   rejections: OriginRequest[];
   /** Parsed requests beyond `maxRequests` (counted, not kept). */
   droppedRequests: number;
+  /** Raw bytes kept, all connections together. */
+  recordedBytes: number;
   openSockets(): number;
   busySockets(): OriginConnection[];
   close(): Promise<void>;
@@ -96,6 +101,7 @@ export async function startRawOrigin(opts: RawOriginOptions = {}): Promise<RawOr
     requests: [],
     rejections: [],
     droppedRequests: 0,
+    recordedBytes: 0,
     openSockets: () => sockets.size,
     busySockets: () => origin.connections.filter((c) => c.closedAt === undefined && c.busy),
     close: () =>
@@ -124,6 +130,7 @@ function serveConnection(socket: net.Socket, origin: RawOrigin, opts: RawOriginO
   const conn: OriginConnection = { id: origin.connections.length + 1, openedAt: Date.now(), closedAt: undefined, raw: [], rawBytes: 0, requests: [], error: undefined, busy: false };
   origin.connections.push(conn);
   const maxRaw = opts.maxRecordedBytes ?? 1 << 20;
+  const maxTotal = opts.maxTotalRecordedBytes ?? 64 << 20;
   // Answers leave in request order, each after the previous one (delays do not reorder).
   let answering: Promise<void> = Promise.resolve();
   let pending = 0;
@@ -160,7 +167,7 @@ function serveConnection(socket: net.Socket, origin: RawOrigin, opts: RawOriginO
     return r;
   };
   const parser = new RequestParser(
-    { lenient: false, bareLf: opts.bareLf ?? true, maxHeadBytes: opts.maxHeadBytes ?? 65536, maxBodyRecord: 16384 },
+    { lenient: false, bareLf: opts.bareLf ?? true, maxHeadBytes: opts.maxHeadBytes ?? 65536, maxBodyRecord: 4096 },
     {
       onHead(p) {
         if (closing) return;
@@ -186,7 +193,11 @@ function serveConnection(socket: net.Socket, origin: RawOrigin, opts: RawOriginO
     },
   );
   socket.on('data', (data: Buffer) => {
-    if (conn.rawBytes < maxRaw) conn.raw.push(data.subarray(0, maxRaw - conn.rawBytes));
+    const room = Math.min(maxRaw - conn.rawBytes, maxTotal - origin.recordedBytes);
+    if (room > 0) {
+      conn.raw.push(data.subarray(0, room));
+      origin.recordedBytes += Math.min(room, data.length);
+    }
     conn.rawBytes += data.length;
     if (!closing) parser.feed(data);
     refreshBusy();
