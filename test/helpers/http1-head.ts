@@ -206,13 +206,18 @@ function chunkedFraming(h: Head, lenient: boolean): Head {
     raise(h, 'may', 'te-http10');
     return setFraming(h, 'faulty', true);
   }
-  if (codings[codings.length - 1] !== 'chunked') throw new HeadError(fatal('te-not-chunked'), h);
-  if (codings.filter((c) => c === 'chunked').length > 1) throw new HeadError(fatal('te-chunked-twice'), h);
-  for (const c of codings.slice(0, -1)) {
-    if (!TOKEN.test(c)) throw new HeadError(fatal('te-syntax'), h);
-    if (!lenient) throw new HeadError(fatal('te-coding', 501), h);
-    raise(h, KNOWN_CODINGS.has(c) ? 'may' : 'must', 'te-coding');
-  }
+  // transfer-coding = token *( OWS ";" OWS transfer-parameter ): the name is before any ';'.
+  const names = codings.map((c) => trimOws(c.split(';')[0]!));
+  if (names[names.length - 1] !== 'chunked') throw new HeadError(fatal('te-not-chunked'), h);
+  // RFC 9112 section 6.1 requires 400 only when chunked is not final: with a final chunked the
+  // message is still delimited, so a lenient server may answer the rest (501) and read on.
+  codings.forEach((c, i) => {
+    const last = i === codings.length - 1;
+    const code = !TOKEN.test(names[i]!) ? 'te-syntax' : names[i] === 'chunked' ? (last ? (c === 'chunked' ? '' : 'te-chunked-params') : 'te-chunked-twice') : 'te-coding';
+    if (code === '') return;
+    if (!lenient) throw new HeadError(fatal(code, code === 'te-coding' ? 501 : 400), h);
+    raise(h, code === 'te-coding' && KNOWN_CODINGS.has(names[i]!) ? 'may' : 'must', code);
+  });
   if (fieldValues(h, 'content-length').length > 0) {
     // RFC 9112 section 6.3: Transfer-Encoding wins, and the connection must close afterwards.
     if (!lenient) throw new HeadError(fatal('cl-and-te'), h);

@@ -45,6 +45,8 @@ describe('our own HTTP/1.1 request parser (raw origin and fuzz oracle)', () => {
     [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n`, 'te-not-chunked'],
     [`POST /a HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 'te-http10'],
     [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0x2\r\nhi\r\n0\r\n\r\n`, 'chunk-ext'],
+    [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n2;x=\r\nhi\r\n0\r\n\r\n`, 'chunk-ext'],
+    [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n`, 'te-chunked-params'],
     [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n-2\r\nhi\r\n0\r\n\r\n`, 'chunk-size'],
     [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n`, 'chunk-size-overflow'],
     [`POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n2\r\nhiX0\r\n\r\n`, 'chunk-data-end'],
@@ -66,6 +68,10 @@ describe('our own HTTP/1.1 request parser (raw origin and fuzz oracle)', () => {
     const clte = parseAll(b(`POST /a HTTP/1.1\r\n${H}Content-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /hidden HTTP/1.1\r\n${H}\r\n`), lenient);
     assert.deepEqual([clte.requests.map((r) => r.target), clte.stopped?.reason], [['/a'], 'cl-and-te']);
     assert.deepEqual(read(`GET /a\r\n`, lenient).lines, ['GET /a']);
+    // A final chunked delimits the body whatever precedes it; malformed extensions are skipped.
+    const te = `POST /a HTTP/1.1\r\n${H}Transfer-Encoding: chunked;q=1, chunked\r\n\r\n2;=x\r\nhi\r\n0\r\n\r\nGET /b HTTP/1.1\r\n${H}\r\n`;
+    assert.deepEqual(read(te, lenient), { lines: ['POST /a', 'GET /b'], error: '-' });
+    assert.equal(read(te, strict).error, 'te-chunked-twice');
   });
 
   it('marks a request a correct server must (or may) refuse but can delimit, and reads on', () => {

@@ -228,7 +228,11 @@ export class RequestParser {
     if (l.size > this.maxChunkLine) return this.fail('chunk-line-too-long', 400, undefined);
     const m = /^([0-9A-Fa-f]+)([\s\S]*)$/.exec(l.text);
     if (m === null) return this.fail('chunk-size', 400, undefined);
-    if (l.text.includes('\r') || !CHUNK_EXT.test(m[2]!)) return this.fail('chunk-ext', 400, undefined);
+    // RFC 9112 section 7.1.1: unrecognised extensions MUST be ignored, so a lenient reader skips
+    // whatever follows ';' (control bytes aside); a strict one holds it to the grammar.
+    const ext = m[2]!;
+    const extOk = this.lenient ? ext === '' || /^[ \t]*;[^\x00-\x08\x0a-\x1f\x7f]*$/.test(ext) : CHUNK_EXT.test(ext);
+    if (l.text.includes('\r') || !extOk) return this.fail('chunk-ext', 400, undefined);
     const digits = m[1]!.replace(/^0+(?=.)/, '');
     if (digits.length > 13) return this.fail('chunk-size-overflow', 400, undefined);
     this.consume(l.size);
