@@ -50,6 +50,10 @@ export async function startWormwatch(upstream: string, s: ProxySettings, dataDir
     '--response-timeout', `${s.responseTimeoutMs}ms`, '--connect-timeout', `${s.connectTimeoutMs}ms`, '--shutdown-grace', '0s',
   ];
   const child = spawnCli(args, cleanEnv({ WORMWATCH_DATA_DIR: dataDir }));
+  // A harness that dies (an exception, mocha's --exit) must not leave wormwatch running.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let tail = '';
   const addTail = (text: string): void => {
     tail = (tail + text).slice(-KEEP_TAIL);
