@@ -94,6 +94,23 @@ export class HeadersTooLongError extends WormwatchError {
   }
 }
 
+/** An HTTP version other than 1.0 and 1.1: nothing else can be forwarded as it was meant. */
+export class HttpVersionError extends WormwatchError {
+  constructor(version: string) {
+    super('ERR_HTTP_VERSION', 505, `HTTP/${version} is not supported`);
+  }
+}
+
+/**
+ * A Transfer-Encoding other than `chunked` alone (RFC 9112 section 6.1: a server answers 501 for
+ * a coding it does not implement), or any Transfer-Encoding on HTTP/1.0 (faulty framing, 400).
+ */
+export class TransferCodingError extends WormwatchError {
+  constructor(status: 400 | 501, message: string) {
+    super('ERR_TRANSFER_CODING', status, message);
+  }
+}
+
 /** A request-stage worm signature matched in block mode. */
 export class BlockedRequestError extends WormwatchError {
   constructor(status: number, message = 'request blocked') {

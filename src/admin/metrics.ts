@@ -18,7 +18,7 @@ export function createMetrics(version: string, registry: Registry = new Registry
     registry,
     requests: new Counter({
       name: 'wormwatch_requests_total',
-      help: 'Requests handled by the proxy, by outcome (forwarded, blocked, observed in --intake/--mirror mode, error).',
+      help: 'Requests handled by the proxy, by outcome (forwarded, blocked, observed in --intake/--mirror mode, error, aborted: the client left before the origin answered).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
@@ -81,7 +81,7 @@ export function createMetrics(version: string, registry: Registry = new Registry
     }),
   };
   metrics.buildInfo.set({ version, node: process.version }, 1);
-  for (const outcome of ['forwarded', 'blocked', 'observed', 'error']) metrics.requests.inc({ outcome }, 0);
+  for (const outcome of ['forwarded', 'blocked', 'observed', 'error', 'aborted']) metrics.requests.inc({ outcome }, 0);
   return metrics;
 }
 

@@ -1,23 +1,58 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
-import { sendRawError } from './errors.js';
+import { sendError, sendRawError } from './errors.js';
+
+type PendingSocket = Duplex & { _httpMessage?: ServerResponse | null };
 
 /**
  * Node's `clientError`: the request could not be parsed (or timed out) so there is no request
- * object. Answer 431/408/400 on the socket and close it; never throw.
+ * object. Answer 431/408/400 on the socket and close it; never throw. When earlier pipelined
+ * requests on the connection still wait for their answers, the error answer waits for them:
+ * written at once it would arrive in the place of an answer the origin is still preparing, and
+ * the client would take it for that request's (a desynchronised response).
  */
-export function clientErrorHandler(logger: Logger): (err: NodeJS.ErrnoException, socket: Duplex) => void {
+export function clientErrorHandler(logger: Logger): (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => void {
   return (err, socket) => {
     logger.debug({ code: err.code, err: err.message }, 'malformed request');
-    // A response already under way on this keep-alive socket must not get a second status line.
-    const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (err.code === 'ECONNRESET' || !socket.writable || inProgress?.headersSent === true) {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    if (err.code === 'HPE_HEADER_OVERFLOW') sendRawError(socket, 431, 'ERR_HEADERS_TOO_LARGE');
-    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') sendRawError(socket, 408, 'ERR_CLIENT_TIMEOUT');
-    else sendRawError(socket, 400, 'ERR_BAD_REQUEST');
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const code = status === 431 ? 'ERR_HEADERS_TOO_LARGE' : status === 408 ? 'ERR_CLIENT_TIMEOUT' : 'ERR_BAD_REQUEST';
+    // No body for what was a HEAD request, as far as its first bytes tell.
+    const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    const pending = (socket as PendingSocket)._httpMessage;
+    // The request being answered has not arrived whole: the error is in its own body (a bad
+    // chunk), so it is that request that gets the 400, and its origin request is dropped.
+    if (pending !== undefined && pending !== null && pending.req?.complete === false) return failInBody(pending, socket, code);
+    afterPending(socket as PendingSocket, () => sendRawError(socket, status, code, head));
   };
+}
+
+function failInBody(res: ServerResponse, socket: Duplex, code: string): void {
+  if (res.headersSent) {
+    socket.destroy();
+    return;
+  }
+  res.once('finish', () => socket.destroy());
+  sendError(res, 400, code, { connection: 'close' });
+}
+
+/** Runs `then` once no response is in progress or queued on the socket (at once if none is). */
+function afterPending(socket: PendingSocket, then: () => void): void {
+  // A response stays attached until its 'finish' has been handled (then Node detaches it and
+  // attaches the next queued one), even when it has already written everything.
+  const pending = socket._httpMessage;
+  if (pending === undefined || pending === null) {
+    if (socket.writable) then();
+    else socket.destroy();
+    return;
+  }
+  // Node attaches the next queued response when this one finishes; look again after that.
+  pending.once('finish', () => setImmediate(() => afterPending(socket, then)));
+  pending.once('close', () => {
+    if (!pending.writableFinished) socket.destroy();
+  });
 }

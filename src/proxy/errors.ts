@@ -48,7 +48,7 @@ export function closeIfBodyUnread(req: IncomingMessage, transferEncoding: string
 }
 
 /** The same answer written on a raw socket (upgrade requests, CONNECT, parse errors), then closed. */
-export function sendRawError(socket: Duplex, status: number, code: string): void {
+export function sendRawError(socket: Duplex, status: number, code: string, headRequest = false): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -56,7 +56,7 @@ export function sendRawError(socket: Duplex, status: number, code: string): void
   const body = `${status} ${STATUS_CODES[status] ?? 'Error'}: ${code}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nconnection: close\r\n` +
-      `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `content-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${headRequest ? '' : body}`,
   );
   // Once flushed, close both ways: a half-open socket from a bad client must not linger.
   socket.once('finish', () => socket.destroy());

@@ -29,6 +29,8 @@ export interface Exchange {
   proxyRes: IncomingMessage | undefined;
   /** The forwarding failure was handled (the library may report one failure twice). */
   failed: boolean;
+  /** Told when the client leaves before the origin answered (the `aborted` outcome). */
+  onAbandoned?: ((x: Exchange) => void) | undefined;
   responseTimer: NodeJS.Timeout | undefined;
   /** While queued for a pooled socket, then while connecting: both bounded by `--connect-timeout`. */
   connectTimer: NodeJS.Timeout | undefined;
@@ -49,7 +51,7 @@ export function exchangeOf(target: object): Exchange | undefined {
 export function newExchange(req: IncomingMessage, res: ServerResponse | Duplex, ip: string, n: NormalisedRequest, transferEncoding: string | undefined): Exchange {
   const x: Exchange = {
     req, res, ip, n, transferEncoding, started: 0, upstream: undefined, queuedIn: undefined, socketBytes: 0, retried: false,
-    answered: false, proxyRes: undefined, failed: false, responseTimer: undefined, connectTimer: undefined,
+    answered: false, proxyRes: undefined, failed: false, onAbandoned: undefined, responseTimer: undefined, connectTimer: undefined,
   };
   tag(req, x);
   tag(res, x);

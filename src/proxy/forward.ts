@@ -23,6 +23,8 @@ export interface ForwarderConfig {
   onError(x: Exchange, err: unknown): void;
   /** A stale pooled socket failed and the request is being sent again on a fresh connection. */
   onRetry(x: Exchange): void;
+  /** The client left (or timed out) before the origin answered: the origin request was dropped. */
+  onAbandoned(x: Exchange): void;
   /** Whether new responses should close their connection (shutting down). */
   isClosing(): boolean;
 }
@@ -129,6 +131,7 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     web(x) {
       dispatch(x, cfg);
       x.res.on('close', onClientGone);
+      x.onAbandoned = cfg.onAbandoned;
       send(x, undefined);
     },
     ws(x, socket, head) {
@@ -204,6 +207,7 @@ function onClientGone(this: ServerResponse): void {
   clearTimers(x);
   if (this.writableFinished && x.req.complete) return;
   const upstream = x.upstream;
+  if (!x.answered && !x.failed) x.onAbandoned?.(x);
   x.failed = true; // nobody is left to answer; the destroy's own error is not a failure to report
   if (upstream === undefined) return;
   if (x.queuedIn !== undefined) dequeue(x.queuedIn, upstream);

@@ -8,6 +8,7 @@ import { closeIfBodyUnread, sendError, sendRawError, toUpstreamError } from './e
 import { newExchange, type Exchange } from './exchange.js';
 import { createForwarder, type Forwarder } from './forward.js';
 import { forbiddenNomination, stripHopByHop } from './hop-by-hop.js';
+import { protocolProblem } from './protocol.js';
 import { acceptTarget } from './target.js';
 
 export interface ForwardingHandlers {
@@ -22,6 +23,7 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
   const blockMode = options.mode === 'block';
   // Children bound once: the labels object is not rebuilt per request.
   const forwarded = metrics.requests.labels({ outcome: 'forwarded' });
+  const aborted = metrics.requests.labels({ outcome: 'aborted' });
 
   const forwarder = createForwarder({
     upstream,
@@ -30,6 +32,7 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     maxSockets: options.upstreamMaxSockets,
     isClosing: () => ctx.closing,
     onRetry: () => metrics.upstreamRetries.inc(),
+    onAbandoned: () => aborted.inc(),
     onResponse(x, proxyRes) {
       metrics.upstreamResponseSeconds.observe((performance.now() - x.started) / 1000);
       forwarded.inc();
@@ -58,11 +61,12 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
   function admit(req: IncomingMessage, res: ServerResponse | Duplex, problem: WormwatchError | null = null): Exchange | undefined {
     // Decided on the headers as Node parsed them, before anything is removed from them.
     const nominated = forbiddenNomination(req.headers);
+    const malformed = protocolProblem(req);
     const transferEncoding = stripHopByHop(req.headers);
     const ip = ctx.clientAddress(req);
     const n = inspector.normalise(req);
     const accepted = acceptTarget(req);
-    const refusal = nominated !== null ? new BadConnectionHeaderError(nominated) : !accepted ? new OpenProxyRequestError() : problem ?? unjudgeable(req);
+    const refusal = nominated !== null ? new BadConnectionHeaderError(nominated) : !accepted ? new OpenProxyRequestError() : problem ?? malformed ?? unjudgeable(req);
     const verdict = inspector.inspect(ip, n, 'request', refusal === null && !blockMode ? 'forwarded' : 'blocked');
     if (verdict !== null && blockMode) {
       metrics.requests.inc({ outcome: 'blocked' });
@@ -90,12 +94,21 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     return null;
   }
 
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (ctx.closing) res.setHeader('connection', 'close');
+    const x = admit(req, res);
+    if (x !== undefined) forwarder.web(x);
+  }
+
   return {
     forwarder,
     request(req, res) {
-      if (ctx.closing) res.setHeader('connection', 'close');
-      const x = admit(req, res);
-      if (x !== undefined) forwarder.web(x);
+      // A request pipelined behind one still unanswered waits for its turn: Node attaches its
+      // response to the socket then. The earlier answer may close the connection (it asked to,
+      // it was refused with its body unread, its body is delimited by the close); a request
+      // already forwarded by then would run at the origin with nobody left to hear the answer.
+      if (res.socket === null) res.once('socket', () => handle(req, res));
+      else handle(req, res);
     },
     upgrade(req, socket, head) {
       const upgrade = req.headers.upgrade;

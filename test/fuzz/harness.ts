@@ -203,14 +203,14 @@ function recordLeaks(leaked: Awaited<ReturnType<typeof settleOrigin>>, inputs: I
   if (leaked.extraOpen > 0) log.add('leaked', undefined, `${leaked.extraOpen} idle origin connections beyond the pool's share still open after ${leaked.waitedMs} ms`, leaked.extraOpen, 'idle-beyond-pool');
 }
 
-/** Every request the origin parsed must be one wormwatch counted: forwarded, or an upstream error. */
+/** Every request the origin parsed must be one wormwatch counted: forwarded, aborted by its client, or an upstream error. */
 function checkCounted(origin: RawOrigin, counters: Counters | undefined, log: FailureLog<Invariant>): void {
   if (counters === undefined) return;
   const heads = origin.requests.length + origin.rejections.length + origin.droppedRequests;
   const upstreamErrors = Object.values(counters.upstreamErrors).reduce((a, b) => a + b, 0);
-  const missing = heads - (counters.forwarded + upstreamErrors);
+  const missing = heads - (counters.forwarded + counters.aborted + upstreamErrors);
   const errors = JSON.stringify(counters.upstreamErrors);
-  if (missing > 0) log.add('uncounted', undefined, `origin parsed ${heads} requests; wormwatch counted ${counters.forwarded} forwarded + ${upstreamErrors} upstream errors ${errors}`, missing);
+  if (missing > 0) log.add('uncounted', undefined, `origin parsed ${heads} requests; wormwatch counted ${counters.forwarded} forwarded + ${counters.aborted} aborted + ${upstreamErrors} upstream errors ${errors}`, missing);
 }
 
 function noteParseErrors(connections: readonly OriginConnection[], inputs: InputIndex, notes: FailureLog<NoteKind>): void {

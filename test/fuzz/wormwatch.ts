@@ -17,6 +17,8 @@ export interface ProxySettings {
 
 export interface Counters {
   forwarded: number;
+  /** Forwarded, then the client left (or timed out) before the origin answered. */
+  aborted: number;
   blocked: number;
   error: number;
   /** All of wormwatch_upstream_errors_total, by code. */
@@ -127,5 +129,5 @@ async function readCounters(adminPort: number): Promise<Counters> {
     samples.find((x) => x.name === 'wormwatch_requests_total' && x.labels.outcome === outcome)?.value ?? 0;
   const upstreamErrors: Record<string, number> = {};
   for (const x of samples) if (x.name === 'wormwatch_upstream_errors_total') upstreamErrors[x.labels.code ?? '?'] = x.value;
-  return { forwarded: requests('forwarded'), blocked: requests('blocked'), error: requests('error'), upstreamErrors };
+  return { forwarded: requests('forwarded'), aborted: requests('aborted'), blocked: requests('blocked'), error: requests('error'), upstreamErrors };
 }

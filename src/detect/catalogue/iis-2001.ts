@@ -22,7 +22,7 @@ export const iis2001: Signature[] = [
       'The sending host is infected. To clean it: apply Microsoft bulletin MS01-033 (or retire the Windows NT/2000 server), reboot to clear the in-memory worm, and remove the .ida/.idq script mappings if the Indexing Service is not needed.',
     references: ['CVE-2001-0500', 'MS01-033', 'CERT CA-2001-19', 'Snort SID 1243', 'Snort SID 1244'],
     stage: 'request', stageReason: 'The overflow payload itself is the attack; no legitimate client sends it.',
-    match: { target: 'url', pattern: '^/default\\.ida(?:/[^?]*|)\\?n{20,}', literals: ['default.ida'] },
+    match: { target: 'url', pattern: '^[^?]*/default\\.ida(?:/[^?]*|)\\?n{20,}', literals: ['default.ida'] },
     examples: {
       positive: [
         { request: `GET /default.ida?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'CERT CA-2001-19' },
@@ -31,6 +31,8 @@ export const iis2001: Signature[] = [
         { request: `GET /scripts/%2e%2e/default.%69da?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: encoded dot segment and letter' },
         { request: `GET /default.ida::$DATA?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: NTFS stream name' },
         { request: `GET /default.ida/x.htm?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: 'evasion: path info' },
+        // IIS runs the .ida mapping whatever folder the file is said to be in.
+        { request: `GET //host:80/x%5c../default.ida%3a%3a$DATA?${'N'.repeat(224)}${CODERED_TAIL} HTTP/1.1`, source: 'fuzz seed 1: a folder before it, encoded stream name' },
       ],
       negative: [{ request: 'GET /NNNNNNNN/default.htm HTTP/1.1' }, ...IIS_LOOKALIKES],
     },
@@ -43,7 +45,7 @@ export const iis2001: Signature[] = [
       'The sending host is infected and open to anyone. To clean it: apply MS01-033, delete root.exe from \\inetpub\\scripts and \\program files\\common files\\system\\msadc, delete \\explorer.exe from the root of C: and D:, reboot, and check for further intruders; reinstalling is the safe choice.',
     references: ['CVE-2001-0500', 'MS01-033', 'CERT IN-2001-09', 'Snort SID 1243'],
     stage: 'request', stageReason: 'The overflow payload itself is the attack; no legitimate client sends it.',
-    match: { target: 'url', pattern: '^/default\\.ida(?:/[^?]*|)\\?x{20,}', literals: ['default.ida'] },
+    match: { target: 'url', pattern: '^[^?]*/default\\.ida(?:/[^?]*|)\\?x{20,}', literals: ['default.ida'] },
     examples: {
       positive: [
         { request: `GET /default.ida?${'X'.repeat(224)}${CODERED_TAIL} HTTP/1.0`, source: HONEYNET },
