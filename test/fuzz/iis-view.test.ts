@@ -30,7 +30,7 @@ describe('the IIS view of a request-target (what the origin would run)', () => {
     // The engine resolves dot segments itself now; either way it is flagged.
     assert.ok(['engine', 'engine-iis-view'].includes(flagged(`/x/../default.%69da?${'N'.repeat(224)}`) ?? ''));
     assert.equal(flagged('/default.ida/extra?x'), 'script');
-    assert.equal(flagged('/MSADC/root.exe::$DATA/x'), 'script');
+    assert.ok(['engine', 'script'].includes(flagged('/MSADC/root.exe::$DATA/x') ?? ''));
     for (const harmless of ['/', '/a/./b/../c.html?q=1', '/search?q=default.ida', '/downloads/chroot.exe.zip', '/docs/cmd-exe.html']) {
       assert.equal(flagged(harmless), undefined, harmless);
     }
