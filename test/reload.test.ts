@@ -14,6 +14,7 @@ import type { DetectionEvent } from '../src/events.js';
 import { createLogger } from '../src/log.js';
 import { rulesReloadExtension } from '../src/reload.js';
 import { startOrigin, type Origin } from './helpers/origin.js';
+import { GUARDED_NODE_ARGS } from './helpers/no-network.js';
 
 const userRule: Signature = {
   id: 'user-custom-probe', family: 'scanner', title: 'Custom probe', description: 'A probe for /custom-probe.', references: [],
@@ -180,7 +181,7 @@ describe('SIGHUP on a running wormwatch serve', () => {
     const rulesFile = join(dir, 'rules.json');
     writeFileSync(rulesFile, '[]');
     const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', '--upstream', origin.url, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--rules', rulesFile, '--notify', 'off'], {
+    const child = spawn(process.execPath, [...GUARDED_NODE_ARGS, main, 'serve', '--upstream', origin.url, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--rules', rulesFile, '--notify', 'off'], {
       cwd: fileURLToPath(new URL('..', import.meta.url)), env: { PATH: process.env.PATH ?? '', WORMWATCH_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Record<string, unknown>[] = [];

@@ -7,12 +7,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
 
 /** The repository root (two folders above this file). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** `node --import tsx src/cli/main.ts`, the CLI as a user runs it, without a build step. */
-export const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')] as const;
+export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'cli', 'main.ts')] as const;
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `wormwatch-${prefix}-`));

@@ -105,3 +105,9 @@ export function installNetworkGuard(): () => void {
     (globalThis as { __wormwatchNetworkGuard?: boolean }).__wormwatchNetworkGuard = false;
   };
 }
+
+/**
+ * The node arguments every test-spawned wormwatch (or other TypeScript child) runs with: tsx,
+ * and this guard preloaded, so a child process cannot reach off the machine either.
+ */
+export const GUARDED_NODE_ARGS: readonly string[] = ['--import', 'tsx', '--import', new URL('./no-network-preload.ts', import.meta.url).pathname];

@@ -16,6 +16,7 @@ import { builtinCatalogue } from '../../src/detect/index.js';
 import type { DetectionEvent } from '../../src/events.js';
 import { createLogger } from '../../src/log.js';
 import { createNotifier, type Notifier } from '../../src/notify/index.js';
+import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
 
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'wormwatch-notify-'));
@@ -191,7 +192,7 @@ export interface ServeProcess {
 }
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'cli', 'main.ts')];
 
 export async function startServe(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const args = [...CLI.slice(1), 'serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--trust-proxy', '127.0.0.1/32', '--log-level', 'info'];

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { runScan, type ScanSummary } from '../../src/scan/index.js';
 import { startScanPipeline } from '../../src/scan/pipeline.js';
 import { CODERED, COMBINED, COMMON, CSV, fixtureDir, GARBAGE, NGINX, W3C, type FixtureDir } from './fixtures.js';
+import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
 
 const engine = defaultEngine();
 
@@ -140,7 +141,7 @@ describe('wormwatch scan: the command', () => {
     const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' };
-    const child = spawn(process.execPath, ['--import', 'tsx', main, 'scan', '--json', '--notify', 'off', '--data-dir', fx.dir, file, '-', `${fx.dir}/missing.log`], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...GUARDED_NODE_ARGS, main, 'scan', '--json', '--notify', 'off', '--data-dir', fx.dir, file, '-', `${fx.dir}/missing.log`], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.end(gz);
     let stdout = '';
     let stderr = '';
