@@ -44,8 +44,27 @@ export interface SignatureExample {
   /** `METHOD target HTTP/x.y`, verbatim from a public source where possible. */
   request: string;
   headers?: Record<string, string>;
+  /** 404-stage examples only: the origin's status (default 404), judged by the signature's `response`. */
+  status?: number;
+  /** 404-stage examples with a 2xx status only: the start of the body the origin served. */
+  body?: string;
   /** Where the example came from (an advisory, a log corpus). */
   source?: string;
+}
+
+/**
+ * How the origin's answer decides a 404-stage signature (`responseVerdict` in `response.ts`).
+ * - `probe`: the statuses that make the request a probe (default 401, 403, 404, 405: the site
+ *   refused or lacks the file, it was still a scan), or `any`: every answer that is not 2xx.
+ * - `success`: what a 2xx means: `exposure` (a secret or internal surface was served) or
+ *   `owned` (the site's own resource, no detection; the default).
+ * - `confirm`: a regex over the first 4 KiB of the body, lower-cased, read as latin1; a 2xx body
+ *   it does not match is a catch-all page, so a probe, not an exposure.
+ */
+export interface ResponseRule {
+  probe?: number[] | 'any';
+  success?: 'exposure' | 'owned';
+  confirm?: string;
 }
 
 export interface Signature {
@@ -66,6 +85,8 @@ export interface Signature {
   /** Why the signature is at that stage (one sentence). */
   stageReason?: string;
   match: SignatureMatch;
+  /** 404 stage only: what the origin's answer means; absent means every default of ResponseRule. */
+  response?: ResponseRule;
   examples: { positive: SignatureExample[]; negative: SignatureExample[] };
 }
 

@@ -1,15 +1,17 @@
 import safeRegex from 'safe-regex2';
 import { compileCatalogue } from '../engine.js';
 import { exampleRequest } from '../request-line.js';
-import type { MatchTarget, Signature, SignatureExample } from '../types.js';
+import { responseVerdict } from '../response.js';
+import type { MatchTarget, ResponseRule, Signature, SignatureExample } from '../types.js';
 
 /** Bounds of a rule file: each is stated in the README. */
 export const RULE_LIMITS = { fileBytes: 1_048_576, rulesPerFile: 1000, patternChars: 1000, literalsPerRule: 50, examplesPerKind: 50 };
 
 const TARGETS: readonly MatchTarget[] = ['path', 'query', 'url', 'line', 'raw', 'headers', 'all'];
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const RULE_KEYS = new Set(['id', 'family', 'title', 'description', 'references', 'stage', 'stageReason', 'match', 'examples']);
+const RULE_KEYS = new Set(['id', 'family', 'title', 'description', 'references', 'stage', 'stageReason', 'match', 'response', 'examples']);
 const MATCH_KEYS = new Set(['target', 'pattern', 'literals', 'methods']);
+const RESPONSE_KEYS = new Set(['probe', 'success', 'confirm']);
 
 /** One parsed rule file: its signatures (validated) and the built-in ids it disables. */
 export interface RuleSet {
@@ -83,12 +85,14 @@ function checkSignature(entry: unknown, report: Report): Signature | null {
   if (!Array.isArray(references) || !references.every((r) => typeof r === 'string')) report('references', 'must be a list of strings');
   if (entry.stage !== 'request' && entry.stage !== '404') report('stage', 'must be request or 404');
   const match = checkMatch(entry.match, report);
+  const response = checkResponse(entry.response, entry.stage, report);
   const examples = checkExampleLists(entry.examples, report);
-  if (!match || !examples) return null;
+  if (!match || !examples || response === null) return null;
   const sig: Signature = {
     id, family, title, description, references: references as string[], stage: entry.stage as Signature['stage'], match, examples,
   };
   if (stageReason) sig.stageReason = stageReason;
+  if (response) sig.response = response;
   return sig;
 }
 
@@ -120,6 +124,36 @@ function checkMatch(m: unknown, report: Report): Signature['match'] | null {
   const out: Signature['match'] = { target: m.target as MatchTarget, pattern: pattern as string };
   if (Array.isArray(literals)) out.literals = (literals as string[]).map((l) => l.toLowerCase());
   if (Array.isArray(methods)) out.methods = (methods as string[]).map((x) => x.toUpperCase());
+  return out;
+}
+
+/** `response:` (404 stage only): probe statuses or `any`, success exposure|owned, a safe confirm regex. Null when invalid. */
+function checkResponse(r: unknown, stage: unknown, report: Report): ResponseRule | undefined | null {
+  if (r === undefined) return undefined;
+  if (stage !== '404') return report('response', 'only a 404-stage signature has response semantics (a request-stage one is an attack whatever the answer)'), null;
+  if (!isObject(r)) return report('response', 'a mapping with probe, success and confirm (all optional)'), null;
+  let ok = true;
+  const bad = (field: string, message: string): void => {
+    report(`response.${field}`, message);
+    ok = false;
+  };
+  for (const key of Object.keys(r)) if (!RESPONSE_KEYS.has(key)) bad(key, 'unknown field');
+  const { probe, success, confirm } = r;
+  const isStatus = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 100 && (x as number) <= 599 && ((x as number) < 200 || (x as number) > 299);
+  if (probe !== undefined && probe !== 'any' && !(Array.isArray(probe) && probe.length > 0 && probe.every(isStatus))) {
+    bad('probe', 'the word any, or a list of non-2xx statuses such as [401, 403, 404, 405] (a 2xx is governed by success)');
+  }
+  if (success !== undefined && success !== 'exposure' && success !== 'owned') bad('success', 'exposure or owned');
+  if (confirm !== undefined) {
+    if (typeof confirm !== 'string' || confirm === '') bad('confirm', 'a regular expression as a string');
+    else if (success !== 'exposure') bad('confirm', 'only with success: exposure (it tells a served secret from a catch-all page)');
+    else checkPattern(confirm, (_f, message) => bad('confirm', message));
+  }
+  if (!ok) return null;
+  const out: ResponseRule = {};
+  if (probe !== undefined) out.probe = probe === 'any' ? 'any' : [...(probe as number[])];
+  if (success !== undefined) out.success = success as ResponseRule['success'];
+  if (confirm !== undefined) out.confirm = confirm as string;
   return out;
 }
 
@@ -157,8 +191,10 @@ function checkExampleLists(e: unknown, report: Report): Signature['examples'] | 
     return raw.map((x, i) => {
       if (typeof x === 'string') return { request: x };
       const headersOk = isObject(x) && (x.headers === undefined || (isObject(x.headers) && Object.values(x.headers).every((v) => typeof v === 'string')));
-      if (!isObject(x) || typeof x.request !== 'string' || !headersOk) {
-        report(`examples.${kind}[${i + 1}]`, 'must be a request line, or a mapping with request and optional headers (name: value)');
+      const answerOk = isObject(x) && (x.status === undefined || (Number.isInteger(x.status) && (x.status as number) >= 100 && (x.status as number) <= 599))
+        && (x.body === undefined || (typeof x.body === 'string' && x.body.length <= 4096));
+      if (!isObject(x) || typeof x.request !== 'string' || !headersOk || !answerOk) {
+        report(`examples.${kind}[${i + 1}]`, 'must be a request line, or a mapping with request and optional headers (name: value), status (100-599) and body (at most 4096 characters)');
         ok = false;
         return { request: '' };
       }
@@ -174,13 +210,25 @@ function checkExampleLists(e: unknown, report: Report): Signature['examples'] | 
   return ok ? { positive, negative } : null;
 }
 
-/** The rule's own examples: each positive must match at its stage, no negative may match. */
+/**
+ * The rule's own examples: each positive must match at its stage (and, at the 404 stage, its
+ * status and body must make it a probe or an exposure); no negative may (or its answer gives null).
+ */
 function checkExamples(sig: Signature, report: Report): void {
   const engine = compileCatalogue([sig]);
   const re = new RegExp(sig.match.pattern);
+  const answered = (ex: SignatureExample): ReturnType<typeof responseVerdict> => responseVerdict(sig, ex.status ?? 404, ex.body);
+  const all = [...sig.examples.positive.map((ex, i) => ({ ex, at: `examples.positive[${i + 1}]` })), ...sig.examples.negative.map((ex, i) => ({ ex, at: `examples.negative[${i + 1}]` }))];
+  for (const { ex, at } of all) {
+    if (sig.stage === 'request' && (ex.status !== undefined || ex.body !== undefined)) report(at, 'status and body are for 404-stage examples (a request-stage match does not depend on the answer)');
+    if (ex.body !== undefined && !(ex.status !== undefined && ex.status >= 200 && ex.status < 300)) report(at, 'body needs a 2xx status');
+  }
   sig.examples.positive.forEach((ex, i) => {
     const n = engine.normalise(exampleRequest(ex));
-    if (engine.match(n, sig.stage)) return;
+    if (engine.match(n, sig.stage)) {
+      if (answered(ex) === null) report(`examples.positive[${i + 1}]`, `matches, but a ${ex.status ?? 404} answer makes it neither a probe nor an exposure (see response)`);
+      return;
+    }
     const fields = sig.match.target === 'all' ? (['line', 'headers'] as const) : [sig.match.target];
     const patternHits = fields.some((f) => re.test(n[f]));
     const hint = patternHits && sig.match.literals?.length
@@ -190,6 +238,6 @@ function checkExamples(sig: Signature, report: Report): void {
   });
   sig.examples.negative.forEach((ex, i) => {
     const n = engine.normalise(exampleRequest(ex));
-    if (engine.match(n, sig.stage)) report(`examples.negative[${i + 1}]`, `matches, but must not: ${ex.request.slice(0, 120)}`);
+    if (engine.match(n, sig.stage) && answered(ex) !== null) report(`examples.negative[${i + 1}]`, `matches, but must not: ${ex.request.slice(0, 120)}`);
   });
 }
