@@ -10,8 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { builtinCatalogue, compileCatalogue, parseRequestLine } from '../src/detect/index.js';
-import { readRules } from '../src/detect/rules/load.js';
+import { compileCatalogue, parseRequestLine } from '../src/detect/index.js';
+import { builtinCatalogue } from '../src/rules/index.js';
+import { readRules } from '../src/rules/load.js';
 import type { Engine, RequestView } from '../src/detect/types.js';
 import { readCorpus } from '../test/detect/corpus-sample.js';
 
@@ -20,7 +21,7 @@ interface Row { catalogue: string; signatures: number; mix: string; inputs: numb
 /** The same selection as bench/matcher.ts: up to 5,000 lines the built-in catalogue finds clean (benign) or not (worm). */
 function inputs(mix: 'benign' | 'worm'): RequestView[] {
   const folders = mix === 'benign' ? ['benign', 'smallsite-2015-2018'] : ['honeynet-2004', 'scanners-2024', 'crowdsec-hub-tests'];
-  const builtin = compileCatalogue(builtinCatalogue);
+  const builtin = compileCatalogue(builtinCatalogue());
   const views: RequestView[] = [];
   for (const line of readCorpus(folders)) {
     const view = parseRequestLine(line.request, line.headers);
@@ -60,7 +61,7 @@ function measure(engine: Engine, views: readonly RequestView[], seconds: number,
 }
 
 function child(rules: string | undefined, seconds: number): Row[] {
-  const signatures = rules ? readRules(rules).signatures : [...builtinCatalogue];
+  const signatures = rules ? readRules(rules).signatures : [...builtinCatalogue()];
   const engine = compileCatalogue(signatures);
   return (['benign', 'worm'] as const).map((mix) => {
     const views = inputs(mix);

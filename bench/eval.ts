@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadOptions } from '../src/config/load.js';
-import { buildEngineFromOptions } from '../src/reload.js';
+import { buildEngine } from '../src/rules/index.js';
 import { COVERAGE_FAMILIES, RECALL_FAMILIES } from './eval/grep.js';
 import { measureFolder, type FamilyCount, type FolderResult, type RuleChoice } from './eval/measure.js';
 import { renderMarkdown, type EvalReport, type Totals } from './eval/report.js';
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   }
   const flags: Record<string, unknown> = { builtinRules: choice.builtinRules };
   if (choice.rules) flags.rules = choice.rules;
-  const engine = await buildEngineFromOptions(loadOptions({ env: {}, flags }));
+  const engine = buildEngine(loadOptions({ env: {}, flags }));
   const described = choice.rules ? `the rules in \`${basename(choice.rules)}/\`${choice.builtinRules ? ' on top of the built-in catalogue' : ' alone (--no-builtin-rules)'}` : 'the built-in catalogue';
   const report = summarise(results, engine.signatures.length, described);
   mkdirSync(OUT, { recursive: true });

@@ -8,7 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
-import { defaultExtensions, startWormwatch, type ExtensionContext } from '../src/app.js';
+import { startWormwatch } from '../src/runtime/serve.js';
+import { defaultExtensions } from '../src/runtime/extensions/index.js';
+import type { ExtensionContext } from '../src/runtime/extension.js';
 import { loadOptions } from '../src/config/load.js';
 import type { Verdict } from '../src/detect/types.js';
 import { wormRequests } from './lib/traffic.js';

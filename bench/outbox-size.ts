@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createMetrics } from '../src/admin/metrics.js';
+import { createMetrics } from '../src/metrics.js';
 import { loadOptions } from '../src/config/load.js';
-import { builtinCatalogue } from '../src/detect/index.js';
+import { builtinCatalogue } from '../src/rules/index.js';
 import { createLogger } from '../src/log.js';
 import { createNotifier } from '../src/notify/index.js';
 import { Outbox } from '../src/notify/outbox.js';
@@ -22,10 +22,10 @@ const maxRows = process.argv.includes('--max-rows') ? process.argv[process.argv.
 const dir = mkdtempSync(join(tmpdir(), 'wormwatch-outbox-size-'));
 const dns = await startDns({});
 const options = loadOptions({ flags: { notify: 'outbox', dataDir: dir, dnsServer: dns.server, dnsTimeout: '200ms', logLevel: 'silent', ...(maxRows ? { outboxMaxRows: maxRows } : {}) }, env: {} });
-const notifier = createNotifier(options, { metrics: createMetrics('bench'), logger: createLogger(process.env.LOG ?? 'silent') });
+const notifier = createNotifier(options, { metrics: createMetrics('bench').notices, logger: createLogger(process.env.LOG ?? 'silent') });
 await notifier.start();
 const reader = new Outbox(dir);
-const signature = builtinCatalogue.find((s) => s.id === 'codered-ii')!;
+const signature = builtinCatalogue().find((s) => s.id === 'codered-ii')!;
 const decided = () => (reader.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'notices'").get() as { seq: number } | undefined)?.seq ?? 0;
 
 const started = performance.now();

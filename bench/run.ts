@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { defaultEngine } from '../src/detect/index.js';
+import { defaultEngine } from '../src/rules/index.js';
 import { VERSION } from '../src/version.js';
 import { httpText, runBounded, stopAll, stopChild } from './lib/children.js';
 import { cpuSeconds } from './lib/cpu.js';

@@ -1,22 +1,18 @@
-// The public API of the wormwatch package (`import { startWormwatch } from 'wormwatch'`).
-export { startWormwatch, defaultExtensions } from './app.js';
-export type { Wormwatch, StartOptions, WormwatchExtension, ExtensionFactory, ExtensionContext } from './app.js';
-export { createLogger } from './log.js';
-export type { Logger } from './log.js';
-export { OffenderStore } from './offenders/store.js';
-export type { Offender, OffenderStoreOptions } from './offenders/store.js';
-export { createAdminServer, sendJson } from './admin/server.js';
-export type { AdminRoute, AdminServer, AdminServerDeps } from './admin/server.js';
-export { createMetrics } from './admin/metrics.js';
-export type { Metrics } from './admin/metrics.js';
+// The public API of the wormwatch package (`import { startWormwatch } from 'wormwatch'`):
+// starting a sidecar, the options, the detection engine and catalogue types, the extension contract.
+export { startWormwatch } from './runtime/serve.js';
+export type { StartOptions, Wormwatch } from './runtime/serve.js';
+export { startScan } from './runtime/scan.js';
+export type { ScanRuntime } from './runtime/scan.js';
+export { defaultExtensions } from './runtime/extensions/index.js';
+export type { ExtensionContext, ExtensionFactory, WormwatchExtension } from './runtime/extension.js';
 export { loadOptions } from './config/load.js';
-export type { ConfigSources } from './config/load.js';
 export type { Options } from './config/options.js';
-export { optionSpecs, flagName, envName } from './config/spec.js';
-export * from './errors.js';
-export type { DetectionEvent, DetectionListener } from './events.js';
-export { defaultEngine, compileCatalogue, builtinCatalogue } from './detect/index.js';
-export type * from './detect/types.js';
+export { buildEngine, builtinCatalogue, checkRuleFile, defaultEngine } from './rules/index.js';
+export { compileCatalogue } from './detect/engine.js';
+export type { Engine, MatchTarget, NormalisedRequest, RequestView, Signature, SignatureExample, Stage, Verdict } from './detect/types.js';
+export type { DetectionEvent } from './detect/detection.js';
+export { sendJson, type AdminRoute } from './admin/route.js';
+export { createLogger, type Logger } from './log.js';
+export { ConfigError, RulesError, WormwatchError } from './errors.js';
 export { VERSION } from './version.js';
-export { createProxy } from './proxy/index.js';
-export type { ProxyDeps, ProxyHandle } from './proxy/index.js';

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { DetectionEvent } from './events.js';
+import type { DetectionEvent } from './detect/detection.js';
 
 export type { Logger } from 'pino';
 

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startWormwatch, type Wormwatch } from '../src/app.js';
+import { startWormwatch, type Wormwatch } from '../src/runtime/serve.js';
 import { loadOptions } from '../src/config/load.js';
 import type { Signature } from '../src/detect/types.js';
-import type { DetectionEvent } from '../src/events.js';
+import type { DetectionEvent } from '../src/detect/detection.js';
 import { createLogger } from '../src/log.js';
-import { rulesReloadExtension } from '../src/reload.js';
+import { rulesReloadExtension } from '../src/runtime/extensions/reload.js';
 import { startOrigin, type Origin } from './helpers/origin.js';
 import { GUARDED_NODE_ARGS } from './helpers/no-network.js';
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { loadOptions } from '../../src/config/load.js';
 import { responseVerdict } from '../../src/detect/response.js';
-import { stormExtension } from '../../src/detect/storm/extension.js';
+import { stormExtension } from '../../src/runtime/extensions/storm.js';
 import type { Engine } from '../../src/detect/types.js';
 import { createLogger } from '../../src/log.js';
-import { buildEngineFromOptions } from '../../src/reload.js';
+import { buildEngine } from '../../src/rules/index.js';
 import { createParser } from '../../src/scan/formats/index.js';
 import { runScan, type ScanSummary } from '../../src/scan/index.js';
-import { startScanPipeline } from '../../src/scan/pipeline.js';
+import { startScan } from '../../src/runtime/scan.js';
 import type { LogRecord } from '../../src/scan/record.js';
 import { printable, ScanTally } from '../../src/scan/summary.js';
 import { COVERAGE_FAMILIES, coverageFamilies, grepFamilies, isOrdinary, isScannerAgentOnly, ORDINARY_FOLDERS, RECALL_FAMILIES } from './grep.js';
@@ -83,7 +83,7 @@ export async function measureFolder(folder: string, files: string[], choice: Rul
   const flags: Record<string, unknown> = { logLevel: 'silent', notify: 'off', builtinRules: choice.builtinRules };
   if (choice.rules) flags.rules = choice.rules;
   const options = loadOptions({ env: {}, flags });
-  const pipeline = await startScanPipeline(options, { logger: createLogger('silent'), engine: await buildEngineFromOptions(options), extensions: [stormExtension] });
+  const pipeline = await startScan(options, { logger: createLogger('silent'), engine: buildEngine(options), extensions: [stormExtension] });
   const tally = new ScanTally();
   const hits = new Map<string, Hit[]>();
   pipeline.subscribe((event) => {

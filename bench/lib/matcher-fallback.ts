@@ -3,7 +3,8 @@
  * `bench/matcher.ts` is absent. One classification = normalise a request once, then match it at
  * the request stage and at the 404 stage (the most a request can cost: one that also 404s).
  */
-import { builtinCatalogue, compileCatalogue } from '../../src/detect/index.js';
+import { compileCatalogue } from '../../src/detect/index.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import type { Engine, RequestView, Signature } from '../../src/detect/types.js';
 import { benignRequests, wormRequests } from './traffic.js';
 
@@ -85,8 +86,8 @@ function measure(engine: Engine, inputs: readonly RequestView[], seconds: number
 export function benchMatcherFallback(seconds: number): MatcherCase[] {
   const cases: MatcherCase[] = [];
   const engines = [
-    { catalogue: 'builtin' as const, engine: compileCatalogue(builtinCatalogue) },
-    { catalogue: 'builtin x10' as const, engine: compileCatalogue(grownCatalogue(builtinCatalogue, 10)) },
+    { catalogue: 'builtin' as const, engine: compileCatalogue(builtinCatalogue()) },
+    { catalogue: 'builtin x10' as const, engine: compileCatalogue(grownCatalogue(builtinCatalogue(), 10)) },
   ];
   const base = engines[0]!.engine;
   for (const { catalogue, engine } of engines) {

@@ -4,22 +4,10 @@ import type { Logger } from 'pino';
 import type { ListenAddress } from '../config/parse.js';
 import type { OffenderStore } from '../offenders/store.js';
 import { PUBLIC_PATHS, refusalOf } from './guard.js';
-import type { Metrics } from './metrics.js';
-import { offenderRoutes } from './offenders-routes.js';
-import { sendJson } from './respond.js';
+import type { Metrics } from '../metrics.js';
+import { offenderRoutes } from '../offenders/routes.js';
+import { sendJson, type AdminRoute } from './route.js';
 
-export { sendJson } from './respond.js';
-
-/**
- * A route on the admin server. `path` is matched exactly, or, when it ends in `/`, as a prefix
- * (`/offenders/` serves `/offenders/192.0.2.1`). Other concerns contribute routes (`/notices`,
- * `POST /reload`) through the app's extensions. A handler that throws or rejects gets a 500.
- */
-export interface AdminRoute {
-  method: string;
-  path: string;
-  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void | Promise<void>;
-}
 
 export interface AdminServerDeps {
   metrics: Metrics;

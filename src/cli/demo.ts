@@ -1,9 +1,9 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Command } from 'commander';
-import type { Wormwatch } from '../app.js';
+import type { Wormwatch } from '../runtime/serve.js';
 import { loadOptions } from '../config/load.js';
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from '../detect/detection.js';
 import type { Offender } from '../offenders/store.js';
 
 /**
@@ -51,7 +51,7 @@ export const DEMO_PROBES: readonly Probe[] = [
 async function runDemo(o: { mode: string; keep?: boolean; logLevel: string }): Promise<number> {
   // Loaded here, not at the top, so that other commands start without the whole proxy.
   const [{ startWormwatch }, { stormExtension }, { createLogger }, { default: pino }] = await Promise.all([
-    import('../app.js'), import('../detect/storm/extension.js'), import('../log.js'), import('pino'),
+    import('../runtime/serve.js'), import('../runtime/extensions/storm.js'), import('../log.js'), import('pino'),
   ]);
   const origin = await startDemoOrigin();
   const detections: DetectionEvent[] = [];

@@ -5,7 +5,7 @@ import { loadOptions } from '../config/load.js';
 import type { Options } from '../config/options.js';
 import { duration } from '../config/parse.js';
 import { ConfigError, NoticeNotFoundError } from '../errors.js';
-import { summarise } from '../notify/admin.js';
+import { summarise } from '../notify/routes.js';
 import { Outbox } from '../notify/outbox.js';
 import { renderSettings } from '../notify/index.js';
 import { renderNotice } from '../notify/render.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildEngine } from '../detect/rules/index.js';
+import { buildEngine } from '../rules/index.js';
 import { RulesError } from '../errors.js';
 import type { Engine } from '../detect/types.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkRuleFile, readRules } from '../detect/rules/index.js';
+import { checkRuleFile, readRules } from '../rules/index.js';
 
 /** `wormwatch rules check FILE|DIR`: exit 0 when the rules are valid, 1 with one error per line. */
 export function register(program: Command): void {

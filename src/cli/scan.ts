@@ -3,9 +3,9 @@ import pino from 'pino';
 import type { Options } from '../config/options.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { buildEngineFromOptions } from '../reload.js';
+import { buildEngine } from '../rules/index.js';
 import { FORMAT_NAMES, runScan, type FormatName, type ScanSummary } from '../scan/index.js';
-import { startScanPipeline } from '../scan/pipeline.js';
+import { startScan } from '../runtime/scan.js';
 import { renderProgress, renderSummary } from '../scan/render.js';
 import { addOptionFlags, notProxyOnly, optionsFromFlags } from './options.js';
 
@@ -45,7 +45,7 @@ export interface ScanCommandOptions {
 /** Runs a scan with the full pipeline and prints its summary on stdout; logs go to stderr. */
 export async function scanCommand(files: string[], options: Options, cmd: ScanCommandOptions): Promise<ScanSummary> {
   const logger = createLogger(cmd.logLevel, pino.destination({ dest: 2, sync: true }));
-  const pipeline = await startScanPipeline(options, { logger, engine: await buildEngineFromOptions(options) });
+  const pipeline = await startScan(options, { logger, engine: buildEngine(options) });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.on('SIGINT', onSignal);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Wormwatch } from '../app.js';
+import type { Wormwatch } from '../runtime/serve.js';
 import type { Options } from '../config/options.js';
 import { addOptionFlags, optionsFromFlags } from './options.js';
 import { ConfigError } from '../errors.js';
@@ -17,20 +17,23 @@ export function register(program: Command): void {
       if (raw.checkConfig) {
         // The rules that would otherwise only fire at start-up: smtp needs --smtp-url, the admin
         // port's key, and the rule files themselves (loaded and validated, as start-up would).
-        const [{ notifyMode }, { adminToken }, { buildEngineFromOptions }] = await Promise.all([
-          import('../notify/index.js'), import('../admin/token.js'), import('../reload.js'),
+        const [{ notifyMode }, { adminToken }, { buildEngine }] = await Promise.all([
+          import('../notify/index.js'), import('../admin/token.js'), import('../rules/index.js'),
         ]);
         notifyMode(options);
         adminToken(options);
-        const engine = await buildEngineFromOptions(options).catch((err: unknown) => {
+        let engine;
+        try {
+          engine = buildEngine(options);
+        } catch (err) {
           throw new ConfigError(`invalid --rules: ${(err as Error).message} (see wormwatch rules check)`);
-        });
+        }
         process.stdout.write(`wormwatch: configuration OK (${summary(options)}, ${engine.signatures.length} signatures)\n`);
         return;
       }
       // Loaded here, not at the top: --help, --version and config errors stay quick.
-      const { startWormwatch } = await import('../app.js');
-      const { isClusterWorker, runWorker, startCluster, workerCount } = await import('../cluster.js');
+      const { startWormwatch } = await import('../runtime/serve.js');
+      const [{ isClusterWorker, startCluster, workerCount }, { runWorker }] = await Promise.all([import('../runtime/cluster/primary.js'), import('../runtime/cluster/worker.js')]);
       if (isClusterWorker()) return runWorker(options);
       const app = workerCount(options) > 1 ? await startCluster(options) : await startWormwatch(options);
       stopOnSignals(app);

@@ -33,7 +33,12 @@ interface Plan {
 const ascending = (a: number, b: number): number => a - b;
 const NONE: readonly number[] = Object.freeze([]);
 
-const SCAN_TEXT: Record<Field, ScanText> = { path: 'line', query: 'line', url: 'line', line: 'line', raw: 'raw', headers: 'headers' };
+/**
+ * Which text's scan finds a field's literals. `resolved` shares the line's automaton: it equals
+ * the url for almost every request (then the line scan has found its literals already), and is
+ * scanned with the same automaton only when a path had dot segments or stream names to resolve.
+ */
+const SCAN_TEXT: Record<Field, ScanText> = { path: 'line', query: 'line', url: 'line', line: 'line', resolved: 'line', raw: 'raw', headers: 'headers' };
 
 /**
  * Compiles a catalogue into an engine. Matching is one pass per text (request line, raw target,
@@ -66,6 +71,7 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
       if (source === undefined || !scanHeaders(source, scan.automaton, seen, epoch, found)) {
         scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
       }
+      if (scan.text === 'line' && typeof n.resolved === 'string' && n.resolved !== n.url) scan.automaton.scan(n.resolved, seen, epoch, found);
     }
     if (found.length === 0 && !prefilter.anyAlways) return { owner, method: n.method, line: n.line, raw: n.raw, request: NONE, notFound: NONE };
     const request: number[] = [];

@@ -34,6 +34,7 @@ class LazyNormalised implements NormalisedRequest {
   query: string;
   url: string;
   line: string;
+  resolved: string;
   received: string | undefined;
   #pending: RequestView['headers'] | undefined;
   #text = '';
@@ -46,6 +47,7 @@ class LazyNormalised implements NormalisedRequest {
     this.query = t.query;
     this.url = t.url;
     this.line = t.line;
+    this.resolved = t.resolved;
     this.received = t.received;
     this.#pending = source !== null && typeof source === 'object' ? source : undefined;
   }
@@ -66,7 +68,7 @@ class LazyNormalised implements NormalisedRequest {
 
   /** A plain object with every field, `headers` built (for JSON and for copies sent to other processes). */
   toJSON(): NormalisedRequest {
-    return { method: this.method, raw: this.raw, path: this.path, query: this.query, url: this.url, line: this.line, headers: this.headers, received: this.received };
+    return { method: this.method, raw: this.raw, path: this.path, query: this.query, url: this.url, line: this.line, resolved: this.resolved, headers: this.headers, received: this.received };
   }
 
   static pendingOf(n: NormalisedRequest): RequestView['headers'] | undefined {

@@ -196,8 +196,9 @@ export function resolvePath(path: string): string {
 /**
  * The normalised views of a request-target (see `NormalisedRequest`; `headers` is left empty for
  * `headerText` to fill). The query is split off on the first literal `?` before decoding, as a
- * server would, so an encoded `%3f` stays in the path. The path is decoded and resolved
- * (`resolvePath`): what the origin would serve, however it was spelled.
+ * server would, so an encoded `%3f` stays in the path. `path` keeps its dot segments (the
+ * evidence of a traversal); `resolved` is the URL with the path as the origin resolves it
+ * (`resolvePath`): what it would serve, however it was spelled.
  */
 export function normaliseTarget(method: string, target: string) {
   const capped = capText(String(target), 8192);
@@ -209,19 +210,21 @@ export function normaliseTarget(method: string, target: string) {
   let path;
   let query;
   let url;
-  // Nothing to decode, fold or resolve (the common case): the lower-cased target and slices of it will do.
-  const plainPath = !/[%\\\u0080-\uffff]|\/\/|\/\.|\.\/|\.$|:/.test(rawPath);
-  if (plainPath && (q < 0 || !/[%\\\u0080-\uffff]/.test(origin.slice(q + 1)))) {
+  let resolved;
+  if (!/[%\\\u0080-\uffff]|\/\//.test(origin)) {
+    // Nothing to decode or fold (the common case): the lower-cased target and slices of it will do.
     url = origin === capped ? raw : origin.toLowerCase();
     path = q < 0 ? url : url.slice(0, q);
     query = q < 0 ? '' : url.slice(q + 1);
   } else {
-    path = resolvePath(canonicalPath(decodeTwice(rawPath)));
+    path = canonicalPath(decodeTwice(rawPath));
     const decodedQuery = decodeTwice(q < 0 ? '' : origin.slice(q + 1));
     query = (decodedQuery.indexOf('\\') >= 0 ? decodedQuery.replace(/\\/g, '/') : decodedQuery).toLowerCase();
     url = q < 0 ? path : path + '?' + query;
   }
-  return { method: m, raw: raw, path: path, query: query, url: url, line: m + ' ' + url, headers: '', received: capped };
+  const served = resolvePath(path);
+  resolved = served === path ? url : q < 0 ? served : served + '?' + query;
+  return { method: m, raw: raw, path: path, query: query, url: url, line: m + ' ' + url, resolved: resolved, headers: '', received: capped };
 }
 
 /**

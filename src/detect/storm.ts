@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from './detection.js';
 import type { NormalisedRequest, Signature } from './types.js';
 
 /**

@@ -13,13 +13,17 @@ export type Stage = 'request' | '404';
  * - `query`: the decoded query string, without the leading `?`.
  * - `url`: path and query joined by `?`.
  * - `line`: `METHOD url`, the method upper-case.
+ * - `resolved`: `url` with the path as the origin resolves it: `.` and `..` segments removed
+ *   (RFC 3986 section 5.2.4, after decoding, as IIS does), NTFS stream names (`::$DATA`) and
+ *   trailing dots and spaces of a segment dropped. What would be served, however it was spelled:
+ *   anchor a pattern for a file (`^/default\.ida`) here, so `/x/../default.ida` cannot pass it.
  * - `raw`: the request-target exactly as received, lower-cased but not decoded (for encodings
  *   that are themselves the evidence, such as `%255c` or `%c0%af`).
  * - `headers`: every header value (name and value, as `name: value` lines), decoded once.
  * - `all`: the pattern is tried on `line` and on `headers` (for payloads such as Log4Shell and
  *   Shellshock that work wherever the application logs or passes on a string).
  */
-export type MatchTarget = 'path' | 'query' | 'url' | 'line' | 'raw' | 'headers' | 'all';
+export type MatchTarget = 'path' | 'query' | 'url' | 'line' | 'resolved' | 'raw' | 'headers' | 'all';
 
 export interface SignatureMatch {
   /** Which normalised text the pattern runs on. */
@@ -106,6 +110,8 @@ export interface NormalisedRequest {
   query: string;
   url: string;
   line: string;
+  /** `url` with the path resolved as the origin would (see MatchTarget). */
+  resolved: string;
   headers: string;
   /** The request-target as received (capped at 8 KiB, not lower-cased), for evidence. */
   received?: string;

@@ -3,7 +3,7 @@ import type { MatchTarget, Signature } from '../detect/types.js';
 import { classify, RUNTIME_FUNCTIONS, type NjsSignature } from './runtime.js';
 
 /** Where the Node engine's prefilter looks for a field's literals (path, query, url are in line). */
-const SCAN_TEXT: Record<Exclude<MatchTarget, 'all'>, string> = { path: 'line', query: 'line', url: 'line', line: 'line', raw: 'raw', headers: 'headers' };
+const SCAN_TEXT: Record<Exclude<MatchTarget, 'all'>, string> = { path: 'line', query: 'line', url: 'line', line: 'line', resolved: 'resolved', raw: 'raw', headers: 'headers' };
 
 /** The request-stage signatures as the njs module's table, in catalogue order. */
 export function njsTable(signatures: readonly Signature[]): NjsSignature[] {

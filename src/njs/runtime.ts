@@ -115,7 +115,7 @@ export function requestTarget(r: NjsRequest): string {
  */
 export function classifyRequest(method: string, target: string, headers: unknown, table: NjsSignature[], patternOf: (index: number) => RegExp): string {
   var t = normaliseTarget(method, target);
-  var n: Record<string, string> = { method: t.method, raw: t.raw, path: t.path, query: t.query, url: t.url, line: t.line, headers: headerText(headers) };
+  var n: Record<string, string> = { method: t.method, raw: t.raw, path: t.path, query: t.query, url: t.url, line: t.line, resolved: t.resolved, headers: headerText(headers) };
   for (var i = 0; i < table.length; i++) {
     var s = table[i] as NjsSignature;
     if (s.methods !== null && s.methods.indexOf(n.method as string) < 0) continue;
@@ -152,7 +152,7 @@ export function classify(r: NjsRequest): string {
 }
 
 // Names the emitted functions call, defined by the other emitted pieces of the module.
-declare function normaliseTarget(method: string, target: string): { method: string; raw: string; path: string; query: string; url: string; line: string };
+declare function normaliseTarget(method: string, target: string): { method: string; raw: string; path: string; query: string; url: string; line: string; resolved: string };
 declare function headerText(headers: unknown): string;
 declare const SIGNATURES: NjsSignature[];
 declare function patternOf(index: number): RegExp;

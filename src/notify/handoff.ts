@@ -1,4 +1,4 @@
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from '../detect/detection.js';
 import { MAX_SAMPLES, type NoticeFacts } from './types.js';
 import { mergeHit, sanitiseSample } from './render.js';
 

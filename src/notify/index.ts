@@ -1,18 +1,18 @@
 // Notices to the administrators of offending hosts: the hand-off from the request path, the
 // SQLite outbox, reverse DNS, SMTP delivery and their admin routes. Imports config, errors, admin.
 import type { Logger } from 'pino';
-import type { AdminRoute } from '../admin/server.js';
-import type { Metrics } from '../admin/metrics.js';
+import type { AdminRoute } from '../admin/route.js';
+import type { NoticeMetricHandles } from '../metrics.js';
 import type { Options } from '../config/options.js';
 import { ConfigError } from '../errors.js';
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from '../detect/detection.js';
 import { VERSION } from '../version.js';
-import { noticeRoutes } from './admin.js';
+import { noticeRoutes } from './routes.js';
 import { Delivery } from './delivery.js';
 import { diagnose, isCorrupt, onceEvery, openOutbox } from './disk.js';
 import { ReverseDns } from './dns.js';
 import { Handoff } from './handoff.js';
-import { createNoticeMetrics } from './metrics.js';
+import { noticeMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import { DISK_RETRY_MS, NoticeQueue } from './queue.js';
 import { renderNotice, type RenderSettings } from './render.js';
@@ -29,7 +29,7 @@ export interface Notifier {
 }
 
 export interface NotifierDeps {
-  metrics: Pick<Metrics, 'registry'>;
+  metrics: NoticeMetricHandles;
   logger: Logger;
   offenders?: { setHostname?(ip: string, name: string | null): void };
 }
@@ -55,7 +55,9 @@ export function createNotifier(options: Options, deps: NotifierDeps): Notifier {
 
   const handoff = new Handoff();
   const box = new OutboxHolder(options.dataDir, logger);
-  const metrics = createNoticeMetrics(deps.metrics.registry, () => box.counts(), () => box.up);
+  deps.metrics.queue.watch(() => box.counts());
+  deps.metrics.outboxUp.watch(() => box.up);
+  const metrics = noticeMetrics(deps.metrics);
   let queue: NoticeQueue | undefined;
   let delivery: Delivery | undefined;
   let dns: ReverseDns | undefined;
@@ -195,10 +197,4 @@ class OutboxHolder {
     clearTimeout(this.#reopen);
     this.current?.close();
   }
-}
-
-/** The app extension (see `src/app.ts`): notices for every detection, `GET /notices`. */
-export function notifyExtension(ctx: { options: Options; metrics: Metrics; logger: Logger; offenders?: NotifierDeps['offenders'] }) {
-  const n = createNotifier(ctx.options, { metrics: ctx.metrics, logger: ctx.logger, ...(ctx.offenders ? { offenders: ctx.offenders } : {}) });
-  return { name: 'notify', onDetection: n.notify, adminRoutes: n.adminRoutes, start: n.start, stop: n.stop };
 }

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from '../detect/detection.js';
 import { canonicalIp, sanitiseLine } from './sanitise.js';
 
 /** What is remembered of one client address. Returned as a copy: callers cannot change the store. */

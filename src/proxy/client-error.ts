@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
-import { sendError, sendRawError } from './errors.js';
+import { sendError, sendRawError } from './respond.js';
 
 type PendingSocket = Duplex & { _httpMessage?: ServerResponse | null };
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Options } from '../config/options.js';
 import type { NormalisedRequest } from '../detect/types.js';
-import type { Metrics } from '../admin/metrics.js';
+import type { ProxyMetrics } from '../metrics.js';
 import type { Logger } from '../log.js';
 import { clientAddressResolver, normaliseAddress, trustedPeerTest } from './client-address.js';
 import type { Inspector } from './inspect.js';
@@ -10,7 +10,7 @@ import type { Inspector } from './inspect.js';
 /** What every request handler of one proxy shares; built once in `createProxy`. */
 export interface ProxyContext {
   options: Options;
-  metrics: Metrics;
+  metrics: ProxyMetrics;
   logger: Logger;
   inspector: Inspector;
   onNotFound: ((ip: string, req: NormalisedRequest, at: Date) => void) | undefined;

@@ -1,19 +1,19 @@
 import http, { type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Metrics } from '../admin/metrics.js';
+import type { ProxyMetrics } from '../metrics.js';
 import type { Options } from '../config/options.js';
 import type { Engine, NormalisedRequest } from '../detect/types.js';
 import { MethodNotAllowedError } from '../errors.js';
-import type { DetectionListener } from '../events.js';
+import type { DetectionListener } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { clientErrorHandler } from './client-error.js';
 import { addressFunctions, type ProxyContext } from './context.js';
-import { sendRawError } from './errors.js';
-import { forwardingHandlers } from './forwarding.js';
+import { sendRawError } from './respond.js';
+import { forwardingHandlers } from './handlers.js';
 import { stripHopByHop } from './hop-by-hop.js';
 import { createInspector } from './inspect.js';
-import { intakeHandler, mirrorHandler } from './upstreamless.js';
+import { intakeHandler, mirrorHandler } from './observe.js';
 import { checkProxyOptions } from './validate.js';
 
 export { checkProxyOptions } from './validate.js';
@@ -22,7 +22,7 @@ export interface ProxyDeps {
   options: Options;
   /** A getter, so a rules reload swaps the engine under a running proxy. */
   engine: () => Engine;
-  metrics: Metrics;
+  metrics: ProxyMetrics;
   logger: Logger;
   /** Called synchronously for every detection; must return at once. */
   onDetection: DetectionListener;
@@ -74,7 +74,8 @@ export function createProxy(deps: ProxyDeps): ProxyHandle {
       socket.once('close', () => upgraded.delete(socket));
       handlers.upgrade(req, socket, head);
     });
-    metrics.watchUpstreamPool(() => handlers.forwarder.stats());
+    metrics.upstreamSockets.watch(() => handlers.forwarder.stats());
+    metrics.upstreamQueued.watch(() => handlers.forwarder.stats().queued);
     destroyForwarder = () => handlers.forwarder.destroy();
   }
 

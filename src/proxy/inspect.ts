@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Engine, NormalisedRequest, Stage, Verdict } from '../detect/types.js';
-import type { DetectionEvent, DetectionListener } from '../events.js';
+import type { DetectionEvent, DetectionListener } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 
 export type DetectionAction = DetectionEvent['action'];

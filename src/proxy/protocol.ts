@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpVersionError, TransferCodingError, type WormwatchError } from '../errors.js';
+import { BadFramingError, HttpVersionError, TransferCodingError, type WormwatchError } from '../errors.js';
 
 /**
  * What a request's version and framing ask that no origin can be relied on to read the same way:
@@ -12,7 +12,7 @@ export function protocolProblem(req: IncomingMessage): WormwatchError | null {
   if (req.httpVersionMajor !== 1 || (req.httpVersionMinor !== 0 && req.httpVersionMinor !== 1)) return new HttpVersionError(req.httpVersion);
   const te = req.headers['transfer-encoding'];
   if (te === undefined) return null;
-  if (req.httpVersionMinor === 0) return new TransferCodingError(400, 'an HTTP/1.0 request must not carry Transfer-Encoding');
-  if (te.trim().toLowerCase() !== 'chunked') return new TransferCodingError(501, 'only the chunked transfer coding is supported');
+  if (req.httpVersionMinor === 0) return new BadFramingError();
+  if (te.trim().toLowerCase() !== 'chunked') return new TransferCodingError();
   return null;
 }

@@ -1,5 +1,5 @@
 import type { Engine, NormalisedRequest, RequestView } from '../detect/types.js';
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from '../detect/detection.js';
 import type { LogRecord } from './record.js';
 import { printable } from './summary.js';
 

@@ -1,5 +1,5 @@
 import type { Engine, NormalisedRequest } from '../detect/types.js';
-import type { DetectionListener } from '../events.js';
+import type { DetectionListener } from '../detect/detection.js';
 import { classifyRecord } from './classify.js';
 import { createParser, SNIFF_LINES, sniffFormat } from './formats/index.js';
 import type { Line } from './lines.js';

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { DetectionListener } from '../events.js';
+import type { DetectionListener } from '../detect/detection.js';
 import { FileScan, type ScanDeps } from './file-scan.js';
 import { followFile } from './follow.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, maybeGunzip, openLog } from './lines.js';

@@ -1,5 +1,5 @@
 import type { FormatName } from './record.js';
-import type { DetectionEvent } from '../events.js';
+import type { DetectionEvent } from '../detect/detection.js';
 
 /** Unparsable lines shown in the summary (all are counted). */
 export const UNPARSABLE_SAMPLES = 5;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startWormwatch } from '../../src/app.js';
+import { startWormwatch } from '../../src/runtime/serve.js';
 import { loadOptions } from '../../src/config/load.js';
 
 describe('README metrics table', () => {

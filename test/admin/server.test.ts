@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import net, { isIP, type AddressInfo } from 'node:net';
-import { createMetrics, type Metrics } from '../../src/admin/metrics.js';
-import { createAdminServer, sendJson, type AdminServer } from '../../src/admin/server.js';
-import type { DetectionEvent } from '../../src/events.js';
-import { builtinCatalogue } from '../../src/detect/index.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { sendJson } from '../../src/admin/route.js';
+import { createAdminServer, type AdminServer } from '../../src/admin/server.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import { OffenderStore } from '../../src/offenders/store.js';
 import { VERSION } from '../../src/version.js';
 import { parseExposition, REQUIRED_METRICS } from './prom-text.js';
 
 function detection(ip: string, at: Date): DetectionEvent {
-  const signature = builtinCatalogue[0]!;
+  const signature = builtinCatalogue()[0]!;
   return { ip, verdict: { signature, stage: signature.stage, evidence: 'GET /default.ida?XXXX' }, at, action: 'forwarded', requestLine: 'GET /default.ida?XXXX' };
 }
 

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startWormwatch, type ExtensionContext, type Wormwatch, type WormwatchExtension } from '../../src/app.js';
+import { startWormwatch, type Wormwatch } from '../../src/runtime/serve.js';
+import type { ExtensionContext, WormwatchExtension } from '../../src/runtime/extension.js';
 import { loadOptions } from '../../src/config/load.js';
-import { compileCatalogue, defaultEngine } from '../../src/detect/index.js';
+import { compileCatalogue } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import type { NormalisedRequest } from '../../src/detect/types.js';
-import type { DetectionEvent } from '../../src/events.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
 import { parseExposition } from '../admin/prom-text.js';
 
@@ -122,12 +124,12 @@ describe('startWormwatch wiring', () => {
     assert.equal(heard.length, before + 1);
     assert.equal(app.offenders.get('203.0.113.9')?.hits, 1);
 
-    ctx.setEngine(compileCatalogue([]));
+    await ctx.setEngine(compileCatalogue([]));
     assert.equal(app.engine().signatures.length, 0);
     const heardBefore = heard.length;
     await get(app.proxyAddress.port, CODERED_II);
     assert.equal(heard.length, heardBefore, 'the swapped-in empty engine detects nothing');
-    app.setEngine(defaultEngine());
+    await app.setEngine(defaultEngine());
   });
 
   it('stops extensions and closes both ports on stop()', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { checkRequest } from '../../src/cli/check.js';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { runCli } from './run-cli.js';
 
 describe('wormwatch check', () => {

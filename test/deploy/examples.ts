@@ -1,5 +1,5 @@
 // Worm requests for the deployment tests, taken from the catalogue itself so the tests follow it.
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import type { Stage } from '../../src/detect/types.js';
 
 export interface WormRequest {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { buildNjsModule } from '../../src/njs/build.js';
 import { VERSION } from '../../src/version.js';
 import { JS_MODULE, NGINX, adapt, readSnippet } from './nginx-support.js';

@@ -1,6 +1,6 @@
 // A real wormwatch (the same `startWormwatch` that `serve` runs, with its default extensions)
 // for the tests that check dashboards and scrapes against what it actually exports.
-import { startWormwatch, type Wormwatch } from '../../src/app.js';
+import { startWormwatch, type Wormwatch } from '../../src/runtime/serve.js';
 import { loadOptions } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { tempDir } from './support.js';

@@ -5,7 +5,7 @@ import safeRegex from 'safe-regex2';
 import YAML from 'yaml';
 import { compileCatalogue, exampleRequest, parseRequestLine } from '../../src/detect/index.js';
 import { responseVerdict } from '../../src/detect/response.js';
-import { validateRuleData } from '../../src/detect/rules/validate.js';
+import { validateRuleData } from '../../src/detect/rule-schema.js';
 import type { Signature, SignatureExample, Stage } from '../../src/detect/index.js';
 
 const DIR = resolve(import.meta.dirname, '../../catalogue-next');

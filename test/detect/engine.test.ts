@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import {
-  builtinCatalogue, compileCatalogue, defaultEngine, exampleRequest, matchList, parseRequestLine,
-} from '../../src/detect/index.js';
+import { compileCatalogue, exampleRequest, matchList, parseRequestLine } from '../../src/detect/index.js';
+import { builtinCatalogue, defaultEngine } from '../../src/rules/index.js';
 import type { Engine, NormalisedRequest, Signature, Stage } from '../../src/detect/index.js';
 import { LiteralAutomaton } from '../../src/detect/prefilter.js';
 import { readCorpus } from './corpus-sample.js';
@@ -198,8 +197,8 @@ describe('detect/engine', () => {
   describe('the prefilter gives the same verdicts as a plain loop', () => {
     it('on every catalogue example and a sample of the corpus, at both stages', () => {
       const engine = defaultEngine();
-      const reference = naive(builtinCatalogue);
-      const requests = builtinCatalogue.flatMap((s) => [...s.examples.positive, ...s.examples.negative]).map(exampleRequest);
+      const reference = naive(builtinCatalogue());
+      const requests = builtinCatalogue().flatMap((s) => [...s.examples.positive, ...s.examples.negative]).map(exampleRequest);
       for (const line of readCorpus(undefined, 2500)) requests.push(parseRequestLine(line.request, line.headers));
       let flagged = 0;
       for (const r of requests) {

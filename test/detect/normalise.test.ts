@@ -60,7 +60,8 @@ describe('detect/normalise', () => {
 
     it('turns backslashes into slashes, collapses slash runs and lower-cases', () => {
       const n = normaliseTarget('GET', '//Scripts\\..\\WINNT//System32/CMD.EXE?/C+Dir');
-      assert.equal(n.path, '/winnt/system32/cmd.exe');
+      assert.equal(n.path, '/scripts/../winnt/system32/cmd.exe');
+      assert.equal(n.resolved, '/winnt/system32/cmd.exe?/c+dir');
       assert.equal(n.query, '/c+dir');
     });
 
@@ -68,11 +69,12 @@ describe('detect/normalise', () => {
       const n = normaliseTarget('GET', '/Scripts/..%255C../');
       assert.equal(n.raw, '/scripts/..%255c../');
       assert.equal(n.received, '/Scripts/..%255C../');
-      assert.equal(n.path, '/');
+      assert.equal(n.path, '/scripts/../../');
+      assert.equal(n.resolved, '/');
     });
 
     it('resolves the path as IIS would: dot segments, NTFS stream names, trailing dots and spaces (block-mode evasion)', () => {
-      const codered = (target: string) => normaliseTarget('GET', target).path;
+      const codered = (target: string) => normaliseTarget('GET', target).resolved;
       assert.equal(codered('/./default.ida'), '/default.ida');
       assert.equal(codered('/x/../default.ida'), '/default.ida');
       assert.equal(codered('/%2e/default.ida'), '/default.ida');
@@ -82,6 +84,9 @@ describe('detect/normalise', () => {
       assert.equal(codered('/default.ida.'), '/default.ida');
       assert.equal(codered('/default.ida%20%20'), '/default.ida');
       assert.equal(codered('/scripts/root.exe./'), '/scripts/root.exe/');
+      assert.equal(codered('/x/../default.ida?NNNN'), '/default.ida?nnnn', 'the query follows the resolved path');
+      assert.equal(normaliseTarget('GET', '/a/b?x=1').resolved, '/a/b?x=1');
+      assert.equal(normaliseTarget('GET', '/x/../y').path, '/x/../y', 'path keeps the traversal, its evidence');
       // RFC 3986 section 5.2.4 examples, and the root as a floor.
       assert.equal(resolvePath('/a/b/c/./../../g'), '/a/g');
       assert.equal(resolvePath('mid/content=5/../6'), 'mid/6');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { BODY_HEAD_BYTES, bodyHead, responseVerdict } from '../../src/detect/response.js';
-import { validateRuleData } from '../../src/detect/rules/validate.js';
+import { validateRuleData } from '../../src/detect/rule-schema.js';
 import type { ResponseRule, Signature } from '../../src/detect/types.js';
 
 const at404 = (response?: ResponseRule): Pick<Signature, 'stage' | 'response'> => (response ? { stage: '404', response } : { stage: '404' });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinCatalogue, parseRequestLine } from '../../src/detect/index.js';
-import { buildEngine, checkRuleFile, loadRules } from '../../src/detect/rules/index.js';
+import { parseRequestLine } from '../../src/detect/index.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
+import { buildEngine, checkRuleFile, loadRules } from '../../src/rules/index.js';
 import { RulesError } from '../../src/errors.js';
 
 const GOOD_YAML = `
@@ -68,7 +69,7 @@ describe('detect/rules', () => {
       assert.deepEqual(checkRuleFile(file), []);
       const engine = buildEngine({ rules: file });
       const ids = engine.signatures.map((s) => s.id);
-      assert.equal(ids.length, builtinCatalogue.length - 1 + 2);
+      assert.equal(ids.length, builtinCatalogue().length - 1 + 2);
       assert.ok(!ids.includes('probe-xdebug'));
       const n = engine.normalise(parseRequestLine('GET /acme-admin/ HTTP/1.1'));
       assert.equal(engine.match(n, '404')?.signature.id, 'acme-admin-probe');

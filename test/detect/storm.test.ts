@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startWormwatch, type Wormwatch } from '../../src/app.js';
+import { startWormwatch, type Wormwatch } from '../../src/runtime/serve.js';
 import { loadOptions } from '../../src/config/load.js';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { createStormDetector, compileIgnore, STORM_SIGNATURE } from '../../src/detect/storm.js';
-import { stormExtension } from '../../src/detect/storm/extension.js';
+import { stormExtension } from '../../src/runtime/extensions/storm.js';
 import type { NormalisedRequest } from '../../src/detect/types.js';
 import { createLogger } from '../../src/log.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';

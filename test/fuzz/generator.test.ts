@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { CATEGORY_NAMES, bytesOf, generate, generateOne } from './generator.js';
 import { passThrough } from './iis-view.js';
 import { expectationOf, originFormOf } from './oracle.js';

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { startRawOrigin, type OriginConnection, type RawOrigin } from '../helpers/raw-origin.js';
 import { checkOriginRequests, checkResponses, inputIndexOf, NOTE_KINDS, undeliveredEchoes, type InputIndex, type NoteKind } from './checks.js';
 import { sendInput, type ClientLimits, type ClientOutcome } from './client.js';

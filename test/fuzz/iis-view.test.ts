@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { iisView, passThrough, removeDotSegments } from './iis-view.js';
 
 describe('the IIS view of a request-target (what the origin would run)', () => {

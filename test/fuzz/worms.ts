@@ -3,7 +3,7 @@
  * (what block mode promises to stop), and CodeRed / Nimda targets hidden behind encodings and dot
  * segments that an IIS origin would still resolve to the script (`iis-view.ts` judges them).
  */
-import { builtinCatalogue } from '../../src/detect/index.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import type { Rng } from './rng.js';
 
 export const CODERED_TAIL =
@@ -16,7 +16,7 @@ export interface WormRequest {
 }
 
 /** Every request-stage positive example of the catalogue, as method, target and header lines. */
-export const CATALOGUE_WORMS: readonly WormRequest[] = builtinCatalogue
+export const CATALOGUE_WORMS: readonly WormRequest[] = builtinCatalogue()
   .filter((s) => s.stage === 'request')
   .flatMap((s) => s.examples.positive)
   .map((e) => {

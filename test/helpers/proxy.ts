@@ -9,12 +9,12 @@
  *   await proxy.close(); await origin.close();
  */
 import type { AddressInfo } from 'node:net';
-import { createMetrics, type Metrics } from '../../src/admin/metrics.js';
+import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { loadOptions } from '../../src/config/load.js';
 import type { Options } from '../../src/config/options.js';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import type { Engine, NormalisedRequest } from '../../src/detect/types.js';
-import type { DetectionEvent } from '../../src/events.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
 import { createProxy, type ProxyHandle } from '../../src/proxy/index.js';
 
@@ -50,7 +50,7 @@ export async function startProxy(flags: Partial<Record<keyof Options, unknown>>,
   const handle = createProxy({
     options,
     engine,
-    metrics,
+    metrics: metrics.proxy,
     logger: createLogger('silent'),
     onDetection: (e) => {
       detections.push(e);

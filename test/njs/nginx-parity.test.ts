@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { adapt, detections, documentedCommand, readSnippet, startNginx, startWormwatchCli, type Nginx, type WormwatchProcess } from '../deploy/nginx-support.js';
 import { CLI, freePort, httpRequest, run, tempDir, waitFor } from '../deploy/support.js';
 import { nodeHeaderObject, wireExamples } from './examples.js';

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { startWormwatch, type Wormwatch } from '../../src/app.js';
+import { startWormwatch, type Wormwatch } from '../../src/runtime/serve.js';
 import { register } from '../../src/cli/notices.js';
-import { builtinCatalogue } from '../../src/detect/index.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import { createLogger } from '../../src/log.js';
-import { notifyExtension } from '../../src/notify/index.js';
+import { notifyExtension } from '../../src/runtime/extensions/notify.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { CLI, ROOT, noticeOptions, startDns, startSmtp, tempDir, waitFor, type TestDns, type TestSmtp } from './support.js';
@@ -14,7 +14,7 @@ import { CLI, ROOT, noticeOptions, startDns, startSmtp, tempDir, waitFor, type T
 // Offender addresses are DATA only (X-Forwarded-For from 127.0.0.1); DNS and SMTP are on loopback.
 // The server runs in this process (the same startWormwatch as `serve`; the crash test runs the
 // binary); the CLI opens the outbox through its own SQLite connection, as from another process.
-const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
+const probe = builtinCatalogue().find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
 const IPS = ['45.33.60.1', '45.33.60.2', '45.33.60.3'];
 
 describe('wormwatch notices, against a running server\'s outbox', function () {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { builtinCatalogue } from '../../src/detect/index.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startDns, startServe, startSmtp, tempDir, waitFor, type ServeProcess, type TestDns, type TestSmtp } from './support.js';
 
 // Offender addresses are DATA only: X-Forwarded-For values from 127.0.0.1; DNS and SMTP servers
 // are on 127.0.0.1.
-const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
+const probe = builtinCatalogue().find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
 const IPS = Array.from({ length: 20 }, (_, i) => `45.33.50.${i + 1}`);
 
 describe('notices survive SIGKILL of wormwatch serve (at-least-once)', function () {

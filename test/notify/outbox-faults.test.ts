@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { builtinCatalogue } from '../../src/detect/index.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { tinyFilesystem, type Mounted } from '../helpers/fs-faults.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startDns, startServe, tempDir, waitFor, type ServeProcess, type TestDns } from './support.js';
 
 // Offender addresses are DATA only (X-Forwarded-For from 127.0.0.1); DNS is on loopback.
-const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
+const probe = builtinCatalogue().find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
 
 async function metric(serve: ServeProcess, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${serve.adminPort}/metrics`)).text();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { startWormwatch, type Wormwatch } from '../../src/app.js';
-import { builtinCatalogue } from '../../src/detect/index.js';
+import { startWormwatch, type Wormwatch } from '../../src/runtime/serve.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
 import { createLogger } from '../../src/log.js';
-import { notifyExtension } from '../../src/notify/index.js';
+import { notifyExtension } from '../../src/runtime/extensions/notify.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { noticeOptions, startDns, tempDir, waitFor, type TestDns } from './support.js';
@@ -10,7 +10,7 @@ import { noticeOptions, startDns, tempDir, waitFor, type TestDns } from './suppo
 // The client address 45.33.32.156 is DATA only: it reaches the proxy as X-Forwarded-For from
 // 127.0.0.1, and its PTR query goes to the (hanging) DNS server on 127.0.0.1.
 const CLIENT = '45.33.32.156';
-const probe = builtinCatalogue.find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
+const probe = builtinCatalogue().find((s) => s.id === 'codered-ii')!.examples.positive[0]!.request.split(' ')[1]!;
 
 describe('notices behind the real proxy', () => {
   let origin: Origin;

@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net';
 import dns2 from 'dns2';
 import ipaddr from 'ipaddr.js';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
-import { createMetrics } from '../../src/admin/metrics.js';
+import { createMetrics } from '../../src/metrics.js';
 import { loadOptions } from '../../src/config/load.js';
 import type { Options } from '../../src/config/options.js';
-import { builtinCatalogue } from '../../src/detect/index.js';
-import type { DetectionEvent } from '../../src/events.js';
+import { builtinCatalogue } from '../../src/rules/index.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
 import { createNotifier, type Notifier } from '../../src/notify/index.js';
 import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
@@ -29,13 +29,13 @@ export function noticeOptions(flags: Partial<Record<keyof Options, unknown>>): O
 }
 
 export function detection(ip: string, at = new Date(), requestLine = 'GET /default.ida?NNNNNNNN HTTP/1.0'): DetectionEvent {
-  const signature = builtinCatalogue.find((s) => s.id === 'codered-ii') ?? builtinCatalogue[0]!;
+  const signature = builtinCatalogue().find((s) => s.id === 'codered-ii') ?? builtinCatalogue()[0]!;
   return { ip, at, action: 'forwarded', requestLine, verdict: { signature, stage: signature.stage, evidence: requestLine } };
 }
 
 export function startNotifier(options: Options, offenders?: { setHostname(ip: string, name: string | null): void }): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
   const metrics = createMetrics('test');
-  const notifier = createNotifier(options, { metrics, logger: createLogger('silent'), ...(offenders ? { offenders } : {}) });
+  const notifier = createNotifier(options, { metrics: metrics.notices, logger: createLogger('silent'), ...(offenders ? { offenders } : {}) });
   return { notifier, metrics };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { createMetrics } from '../../src/admin/metrics.js';
+import { createMetrics } from '../../src/metrics.js';
 import type { Signature } from '../../src/detect/types.js';
-import type { DetectionEvent } from '../../src/events.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
 import { OffenderStore } from '../../src/offenders/store.js';
 
 function signature(id: string, family = 'codered'): Signature {

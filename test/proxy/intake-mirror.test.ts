@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import http from 'node:http';
-import { createMetrics } from '../../src/admin/metrics.js';
+import { createMetrics } from '../../src/metrics.js';
 import { loadOptions } from '../../src/config/load.js';
-import { compileCatalogue, defaultEngine } from '../../src/detect/index.js';
+import { compileCatalogue } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import type { Engine, Signature, Stage } from '../../src/detect/types.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
@@ -78,7 +79,7 @@ describe('proxy option checks', () => {
     createProxy({
       options: loadOptions({ flags: { listen: '127.0.0.1:0', ...flags } }),
       engine: defaultEngine,
-      metrics: createMetrics('test'),
+      metrics: createMetrics('test').proxy,
       logger: createLogger('silent'),
       onDetection: () => {},
     });

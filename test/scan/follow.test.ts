@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defaultEngine } from '../../src/detect/index.js';
-import type { DetectionEvent } from '../../src/events.js';
+import { defaultEngine } from '../../src/rules/index.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
 import { runScan } from '../../src/scan/index.js';
 import { CODERED, COMBINED, fixtureDir, type FixtureDir } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { defaultEngine } from '../../src/detect/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { runScan } from '../../src/scan/index.js';
 import { renderProgress, renderSummary } from '../../src/scan/render.js';
 import { COMBINED, fixtureDir, GARBAGE } from './fixtures.js';

@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadOptions } from '../../src/config/load.js';
-import { defaultEngine } from '../../src/detect/index.js';
-import { stormExtension } from '../../src/detect/storm/extension.js';
-import type { DetectionEvent } from '../../src/events.js';
+import { defaultEngine } from '../../src/rules/index.js';
+import { stormExtension } from '../../src/runtime/extensions/storm.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
 import { runScan, type ScanSummary } from '../../src/scan/index.js';
-import { startScanPipeline } from '../../src/scan/pipeline.js';
+import { startScan } from '../../src/runtime/scan.js';
 import { CODERED, COMBINED, COMMON, CSV, fixtureDir, GARBAGE, NGINX, W3C, type FixtureDir } from './fixtures.js';
 import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
 
@@ -106,7 +106,7 @@ describe('wormwatch scan: feeding the pipeline', () => {
     );
     const file = fx.write('probes.log', [...probes, CODERED]);
     const options = loadOptions({ env: {}, flags: { stormThreshold: '3', logLevel: 'silent' } });
-    const pipeline = await startScanPipeline(options, { logger: createLogger('silent'), engine, extensions: [stormExtension] });
+    const pipeline = await startScan(options, { logger: createLogger('silent'), engine, extensions: [stormExtension] });
     try {
       const summary = await runScan({ files: [file], format: 'auto' }, {
         engine: pipeline.engine, onDetection: pipeline.onDetection, onNotFound: pipeline.onNotFound, subscribe: pipeline.subscribe,

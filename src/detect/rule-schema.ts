@@ -1,13 +1,13 @@
 import safeRegex from 'safe-regex2';
-import { compileCatalogue } from '../engine.js';
-import { exampleRequest } from '../request-line.js';
-import { responseVerdict } from '../response.js';
-import type { MatchTarget, ResponseRule, Signature, SignatureExample } from '../types.js';
+import { compileCatalogue } from './engine.js';
+import { exampleRequest } from './request-line.js';
+import { responseVerdict } from './response.js';
+import type { MatchTarget, ResponseRule, Signature, SignatureExample } from './types.js';
 
 /** Bounds of a rule file: each is stated in the README. */
 export const RULE_LIMITS = { fileBytes: 1_048_576, rulesPerFile: 1000, patternChars: 1000, literalsPerRule: 50, examplesPerKind: 50 };
 
-const TARGETS: readonly MatchTarget[] = ['path', 'query', 'url', 'line', 'raw', 'headers', 'all'];
+const TARGETS: readonly MatchTarget[] = ['path', 'query', 'url', 'line', 'resolved', 'raw', 'headers', 'all'];
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const RULE_KEYS = new Set(['id', 'family', 'title', 'description', 'references', 'stage', 'stageReason', 'match', 'response', 'examples']);
 const MATCH_KEYS = new Set(['target', 'pattern', 'literals', 'methods']);

@@ -1,5 +1,16 @@
 import type http from 'node:http';
 
+/**
+ * A route on the admin server. `path` is matched exactly, or, when it ends in `/`, as a prefix
+ * (`/offenders/` serves `/offenders/192.0.2.1`). Each concern contributes its own routes
+ * (`/offenders`, `/notices`, `POST /reload`). A handler that throws or rejects gets a 500.
+ */
+export interface AdminRoute {
+  method: string;
+  path: string;
+  handle(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void | Promise<void>;
+}
+
 /** Writes `body` as a JSON response (dates become ISO strings). For admin route handlers. */
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body, null, 2)}\n`;

@@ -1,27 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { Metrics } from './admin/metrics.js';
-import { createAdminServer } from './admin/server.js';
-import { adminToken } from './admin/token.js';
-import type { Options } from './config/options.js';
-import { stormExtension } from './detect/storm/extension.js';
-import type { Engine } from './detect/types.js';
-import { createLogger, type Logger } from './log.js';
-import type { OffenderStore } from './offenders/store.js';
-import { notifyExtension } from './notify/index.js';
-import { createPipeline, type ExtensionFactory, type WormwatchExtension } from './pipeline.js';
-import { createProxy, type ProxyDeps, type ProxyHandle } from './proxy/index.js';
-import { buildEngineFromOptions, rulesReloadExtension } from './reload.js';
-import { VERSION } from './version.js';
-
-export type { ExtensionContext, ExtensionFactory, WormwatchExtension } from './pipeline.js';
-
-/**
- * The extensions `wormwatch serve` runs (the demo runs only its own recorder, so it writes
- * nothing to disk). Owners of a concern add one entry
- * here (a factory from their own module).
- */
-export const defaultExtensions: ExtensionFactory[] = [notifyExtension, stormExtension, rulesReloadExtension];
+import { createAdminServer } from '../admin/server.js';
+import { adminToken } from '../admin/token.js';
+import type { Options } from '../config/options.js';
+import type { Engine } from '../detect/types.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { OffenderStore } from '../offenders/store.js';
+import { createProxy, type ProxyDeps, type ProxyHandle } from '../proxy/index.js';
+import { buildEngine } from '../rules/index.js';
+import { VERSION } from '../version.js';
+import type { ExtensionFactory, WormwatchExtension } from './extension.js';
+import { defaultExtensions } from './extensions/index.js';
+import { createHub } from './hub.js';
 
 export interface StartOptions {
   /** Default: a pino logger at `options.logLevel` on stdout. */
@@ -29,11 +20,13 @@ export interface StartOptions {
   /** Default: the built-in catalogue plus the options' rule files. */
   engine?: Engine;
   /** Default: `defaultExtensions`. Pass `[]` for none. */
-  extensions?: Array<WormwatchExtension | ExtensionFactory>;
-  /** Default: `createProxy`. `--workers N` passes one that runs the proxy in cluster workers (src/cluster.ts). */
+  extensions?: ReadonlyArray<WormwatchExtension | ExtensionFactory>;
+  /** Default: `createProxy`. `--workers N` passes one that runs the proxy in worker processes. */
   proxy?: (deps: ProxyDeps) => Pick<ProxyHandle, 'listen' | 'close'>;
-  /** Registry of `metrics`; default a new one. `--workers N` passes one that adds up the workers' metrics. */
+  /** Registry of the metrics; default a new one. `--workers N` passes one that adds up the workers'. */
   registry?: Registry;
+  /** Runs before a reloaded engine is swapped in (`--workers N`: the workers rebuild theirs). */
+  beforeEngineSwap?: (engine: Engine) => Promise<void>;
 }
 
 export interface Wormwatch {
@@ -45,7 +38,7 @@ export interface Wormwatch {
   metrics: Metrics;
   logger: Logger;
   engine(): Engine;
-  setEngine(engine: Engine): void;
+  setEngine(engine: Engine): Promise<void>;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs` (default `shutdownGrace`), then closes everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -53,25 +46,23 @@ export interface Wormwatch {
 /** Offenders past their TTL are purged at least this often (expiry is otherwise lazy). */
 const PURGE_INTERVAL_MAX_MS = 60_000;
 
+/** `wormwatch serve`: the hub, the proxy in front of `--upstream`, and the admin server. */
 export async function startWormwatch(options: Options, start: StartOptions = {}): Promise<Wormwatch> {
   const logger = start.logger ?? createLogger(options.logLevel);
   const token = adminToken(options, logger);
-  const pipeline = await createPipeline(options, {
+  const hub = await createHub(options, {
     logger,
     adminToken: token,
-    engine: start.engine ?? (await buildEngineFromOptions(options)),
-    extensions: start.extensions ?? defaultExtensions,
+    engine: start.engine ?? buildEngine(options),
+    extensions: [...(start.extensions ?? defaultExtensions)],
     ...(start.registry ? { registry: start.registry } : {}),
+    ...(start.beforeEngineSwap ? { beforeEngineSwap: start.beforeEngineSwap } : {}),
   });
-  const { metrics, offenders, extensions, onDetection, onNotFound } = pipeline;
+  const { metrics, offenders } = hub;
   let ready = false;
-  const proxy = (start.proxy ?? createProxy)({ options, engine: pipeline.engine, metrics, logger, onDetection, onNotFound });
-  const admin = createAdminServer({
-    metrics, offenders, logger,
-    isReady: () => ready,
-    routes: extensions.flatMap((e) => e.adminRoutes ?? []),
-    token: token.current,
-  });
+  const proxy = (start.proxy ?? createProxy)({ options, engine: hub.engine, metrics: metrics.proxy, logger, onDetection: hub.onDetection, onNotFound: hub.onNotFound });
+  const routes = hub.extensions.flatMap((e) => e.adminRoutes ?? []);
+  const admin = createAdminServer({ metrics, offenders, logger, isReady: () => ready, routes, token: token.current });
   const scrape = options.metricsListen === undefined ? undefined : createAdminServer({ metrics, offenders, logger, isReady: () => ready, publicOnly: true });
   const purge = setInterval(() => offenders.purgeStale(), Math.min(options.offenderTtl, PURGE_INTERVAL_MAX_MS) || PURGE_INTERVAL_MAX_MS);
   purge.unref();
@@ -80,7 +71,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
   let proxyAddress: AddressInfo;
   let metricsAddress: AddressInfo | undefined;
   try {
-    await pipeline.startExtensions();
+    await hub.startExtensions();
     adminAddress = await admin.listen(options.adminListen);
     if (scrape !== undefined && options.metricsListen !== undefined) metricsAddress = await scrape.listen(options.metricsListen);
     proxyAddress = await proxy.listen();
@@ -89,7 +80,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     await proxy.close(0).catch(() => undefined);
     await admin.close();
     await scrape?.close();
-    await pipeline.stopExtensions();
+    await hub.stopExtensions();
     throw err;
   }
   ready = true;
@@ -101,7 +92,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
       ready = false;
       logger.info({ graceMs }, 'wormwatch stopping');
       await proxy.close(graceMs);
-      await pipeline.stopExtensions();
+      await hub.stopExtensions();
       clearInterval(purge);
       await admin.close();
       await scrape?.close();
@@ -110,5 +101,5 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     return stopping;
   };
 
-  return { proxyAddress, adminAddress, metricsAddress, offenders, metrics, logger, engine: pipeline.engine, setEngine: pipeline.setEngine, stop };
+  return { proxyAddress, adminAddress, metricsAddress, offenders, metrics, logger, engine: hub.engine, setEngine: hub.setEngine, stop };
 }

@@ -1,7 +1,7 @@
-import { canonicalIp } from '../offenders/sanitise.js';
-import type { OffenderStore } from '../offenders/store.js';
-import { sendJson } from './respond.js';
-import type { AdminRoute } from './server.js';
+import { canonicalIp } from './sanitise.js';
+import type { OffenderStore } from './store.js';
+import { sendJson } from '../admin/route.js';
+import type { AdminRoute } from '../admin/route.js';
 
 /** `GET /offenders?limit=` returns at most this many, whatever is asked. */
 export const OFFENDERS_MAX_LIMIT = 1000;

@@ -1,11 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import YAML from 'yaml';
-import { RulesError } from '../../errors.js';
-import { builtinCatalogue } from '../catalogue/index.js';
-import { compileCatalogue } from '../engine.js';
-import type { Engine, Signature } from '../types.js';
-import { RULE_LIMITS, validateRuleData, type RuleSet } from './validate.js';
+import { RULE_LIMITS, validateRuleData, type RuleSet } from '../detect/rule-schema.js';
 
 const RULE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -71,46 +67,4 @@ export function readRules(fileOrDir: string): RuleSet & { errors: string[] } {
     merged.disable.push(...set.disable);
   }
   return { ...merged, errors };
-}
-
-/** Clashes between user rules and the built-in catalogue: unknown disabled ids, reused ids. */
-function builtinClashes(rules: RuleSet, where: string): string[] {
-  const builtinIds = new Set(builtinCatalogue.map((s) => s.id));
-  const disabled = new Set(rules.disable);
-  const errors: string[] = [];
-  for (const id of rules.disable) if (!builtinIds.has(id)) errors.push(`${where}: disable: ${id} is not a built-in signature id (see wormwatch signatures)`);
-  for (const s of rules.signatures) {
-    if (builtinIds.has(s.id) && !disabled.has(s.id)) errors.push(`${where}: signature ${s.id}: id: same as a built-in signature; add ${s.id} to disable: to replace it`);
-  }
-  return errors;
-}
-
-/**
- * Loads user rules from a file or directory. Throws RulesError listing every problem (one per
- * line, naming file, entry and field); a caller that reloads keeps its old engine on that error.
- */
-export function loadRules(fileOrDir: string): RuleSet {
-  const { errors, ...rules } = readRules(fileOrDir);
-  const all = [...errors, ...builtinClashes(rules, fileOrDir)];
-  if (all.length > 0) throw new RulesError(all);
-  return rules;
-}
-
-/** `wormwatch rules check FILE`: every problem of a rule file or directory, [] when it is fine. */
-export function checkRuleFile(path: string): string[] {
-  const { errors, ...rules } = readRules(path);
-  return [...errors, ...builtinClashes(rules, path)];
-}
-
-/** The catalogue an engine is built from: built-ins (minus disabled, unless left out) then user rules. */
-export function effectiveCatalogue(options: { rules?: string | undefined; builtinRules?: boolean }): Signature[] {
-  const rules = options.rules ? loadRules(options.rules) : { signatures: [], disable: [] };
-  const disabled = new Set(rules.disable);
-  const builtins = options.builtinRules === false ? [] : builtinCatalogue.filter((s) => !disabled.has(s.id));
-  return [...builtins, ...rules.signatures];
-}
-
-/** The engine for these options (`rules`, `builtinRules`); throws RulesError on a bad rule file. */
-export function buildEngine(options: { rules?: string | undefined; builtinRules?: boolean }): Engine {
-  return compileCatalogue(effectiveCatalogue(options));
 }

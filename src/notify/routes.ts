@@ -1,5 +1,5 @@
-import type { AdminRoute } from '../admin/server.js';
-import { sendJson } from '../admin/respond.js';
+import type { AdminRoute } from '../admin/route.js';
+import { sendJson } from '../admin/route.js';
 import type { Outbox } from './outbox.js';
 import { NOTICE_STATES, SUPPRESSION_TEXT, type NoticeRow, type NoticeState, type SuppressionReason } from './types.js';
 

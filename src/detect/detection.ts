@@ -1,4 +1,4 @@
-import type { Verdict } from './detect/types.js';
+import type { Verdict } from './types.js';
 
 /** What the proxy (or the log scanner) reports for each detection. Consumers must not block. */
 export interface DetectionEvent {

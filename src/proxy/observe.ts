@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyContext } from './context.js';
-import { closeIfBodyUnread } from './errors.js';
+import { closeIfBodyUnread } from './respond.js';
 import { stripHopByHop } from './hop-by-hop.js';
 
 const NOT_FOUND_PAGE =

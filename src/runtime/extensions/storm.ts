@@ -1,10 +1,10 @@
-import type { ExtensionContext, WormwatchExtension } from '../../app.js';
-import { createStormDetector } from '../storm.js';
+import { createStormDetector } from '../../detect/storm.js';
+import type { ExtensionContext, WormwatchExtension } from '../extension.js';
 
 /**
  * Plugs the 404-storm detector into a running wormwatch (proxy or `scan`): every 404 the origin
- * answers is counted, and an address crossing the threshold is sent through the detection
- * pipeline as a `scanner` (signature `http-404-storm`). `stormThreshold` 0 turns it off.
+ * answers is counted, and an address crossing the threshold is sent through the hub as a
+ * `scanner` (signature `http-404-storm`). `--storm-threshold 0` turns it off.
  */
 export function stormExtension(ctx: ExtensionContext): WormwatchExtension {
   const { stormThreshold, stormWindow, stormIgnore, stormMaxAddresses } = ctx.options;

@@ -1,0 +1,99 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric family wormwatch exports, declared here and nowhere else, on one private Registry
+ * (never prom-client's global one, so two instances in one process, as in tests, do not collide).
+ * Components receive only the handles they use. Names and labels are an interface that
+ * dashboards and alerts depend on: add, never rename. No label takes an unbounded value (no
+ * addresses, no paths): outcomes, codes, states and reasons come from the fixed lists below.
+ */
+
+export const REQUEST_OUTCOMES = ['forwarded', 'blocked', 'observed', 'error', 'aborted'] as const;
+export const NOTICE_RESULTS = ['queued', 'sent', 'retried', 'failed', 'suppressed'] as const;
+export const SUPPRESSION_REASONS = ['not-eligible', 'hourly-cap', 'domain-cap', 'outbox-full'] as const;
+export const DROP_REASONS = ['handoff-full', 'unwritten-at-exit'] as const;
+export const NOTICE_STATES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed'] as const;
+
+/** A gauge read at scrape time from whatever `watch` last pointed it at (null: leave it unset). */
+export interface Watched<T> {
+  watch(read: () => T | null): void;
+}
+
+function watched<T>(registry: Registry, name: string, help: string, labelNames: readonly string[], set: (g: Gauge<string>, value: T) => void): Watched<T> {
+  let read: () => T | null = () => null;
+  new Gauge({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      const value = read();
+      if (value !== null) set(this, value);
+    },
+  });
+  return { watch: (r) => void (read = r) };
+}
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[] = [], zero: Record<L, readonly string[]> | null = null): Counter<L> {
+  const c = new Counter({ name, help, labelNames, registers: [registry] });
+  // Each known label value starts at 0, so a rate over a first event is not a missing series.
+  if (zero) for (const [label, values] of Object.entries(zero) as [L, readonly string[]][]) for (const v of values) c.inc({ [label]: v } as Partial<Record<L, string>>, 0);
+  return c;
+}
+
+export function createMetrics(version: string, registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  // These default gauges end in `_total`, which `promtool check metrics` rejects for a gauge
+  // (prom-client issue 283); the gauges without the suffix (nodejs_active_handles, ...) remain.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  const r = registry;
+  const metrics = {
+    registry,
+    proxy: {
+      requests: counter(r, 'wormwatch_requests_total', 'Requests handled by the proxy, by outcome (forwarded, blocked, observed in --intake/--mirror mode, error, aborted: the client left before the origin answered).', ['outcome'], { outcome: REQUEST_OUTCOMES }),
+      upstreamResponseSeconds: new Histogram({
+        name: 'wormwatch_upstream_response_seconds', help: 'Time from forwarding a request to receiving the response headers from the origin.',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [r],
+      }),
+      upstreamErrors: counter(r, 'wormwatch_upstream_errors_total', 'Failed forwards, by error code (ERR_UPSTREAM_REFUSED, ERR_UPSTREAM_TIMEOUT, ...).', ['code']),
+      upstreamRetries: counter(r, 'wormwatch_upstream_retries_total', 'Idempotent requests without a body sent once more on a fresh connection after a stale pooled socket failed before any response byte.'),
+      upstreamSockets: watched<{ active: number; idle: number }>(r, 'wormwatch_upstream_sockets', 'Connections to the origin, by state (active: carrying a request; idle: pooled for reuse).', ['state'], (g, v) => {
+        g.set({ state: 'active' }, v.active);
+        g.set({ state: 'idle' }, v.idle);
+      }),
+      upstreamQueued: watched<number>(r, 'wormwatch_upstream_queued_requests', 'Requests waiting for a free connection to the origin (all --upstream-max-sockets busy); each waits at most --connect-timeout.', [], (g, v) => g.set(v)),
+    },
+    detections: counter(r, 'wormwatch_detections_total', 'Worm and scanner detections, by signature, family, stage and action taken.', ['signature', 'family', 'stage', 'action']),
+    offenders: new Gauge({ name: 'wormwatch_offenders', help: 'Offenders currently remembered in the bounded offender cache.', registers: [r] }),
+    buildInfo: new Gauge({ name: 'wormwatch_build_info', help: 'Always 1; the version label says which wormwatch is running.', labelNames: ['version', 'node'] as const, registers: [r] }),
+    notices: {
+      total: counter(r, 'wormwatch_notices_total', 'Notices by result, each notice counted once per result: queued (ready to send), sent, retried (a temporary failure), failed, suppressed (policy or cap).', ['result'], { result: NOTICE_RESULTS }),
+      suppressed: counter(r, 'wormwatch_notices_suppressed_total', 'Suppressed notices by reason: not-eligible (private or --allow address), hourly-cap, domain-cap, outbox-full.', ['reason'], { reason: SUPPRESSION_REASONS }),
+      dropped: counter(r, 'wormwatch_notices_dropped_total', 'Detections that could not become a notice: handoff-full (the in-memory hand-off held its maximum of addresses), unwritten-at-exit (the outbox could not be written before exit).', ['reason'], { reason: DROP_REASONS }),
+      queue: watched<Record<string, number>>(r, 'wormwatch_notice_queue', 'Notices in the outbox, by state.', ['state'], (g, counts) => {
+        for (const state of NOTICE_STATES) g.set({ state }, counts[state] ?? 0);
+      }),
+      outboxUp: watched<boolean>(r, 'wormwatch_outbox_up', '1 while the notice outbox can be written, 0 while its disk refuses (full, read-only); hits wait in the bounded hand-off meanwhile.', [], (g, up) => g.set(up ? 1 : 0)),
+      sendSeconds: new Histogram({ name: 'wormwatch_notice_send_seconds', help: 'Time to hand one notice to the SMTP server (success or failure).', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [r] }),
+      dnsLookups: counter(r, 'wormwatch_dns_lookups_total', 'Reverse DNS lookups for notices, by result (confirmed, unconfirmed, invalid, none, timeout, error, cached).', ['result']),
+    },
+    rules: {
+      reloads: counter(r, 'wormwatch_rules_reload_total', 'Rule reloads (SIGHUP or POST /reload), by result (success, failure).', ['result'], { result: ['success', 'failure'] }),
+      loaded: new Gauge({ name: 'wormwatch_rules_loaded', help: 'Signatures in the running engine (built-in and user rules).', registers: [r] }),
+      lastReloadOk: new Gauge({ name: 'wormwatch_rules_last_reload_success', help: '1 if the last rule reload succeeded (or none was tried), 0 if it failed and older rules are running.', registers: [r] }),
+    },
+    cluster: {
+      workers: watched<number>(r, 'wormwatch_workers', 'Proxy worker processes running (--workers; 1 for a single process).', [], (g, v) => g.set(v)),
+      reportsDropped: counter(r, 'wormwatch_worker_reports_dropped_total', 'Detections and 404s a proxy worker could not pass to the primary (more than 10,000 queued, or the primary gone).'),
+    },
+  };
+  metrics.buildInfo.set({ version, node: process.version }, 1);
+  metrics.rules.lastReloadOk.set(1);
+  metrics.cluster.workers.watch(() => 1);
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+export type ProxyMetrics = Metrics['proxy'];
+export type NoticeMetricHandles = Metrics['notices'];
+export type RuleMetrics = Metrics['rules'];
+
+/** Metrics only the primary reports: summing them over `--workers` processes would count them N times. */
+export const PRIMARY_ONLY = ['wormwatch_build_info', 'wormwatch_offenders', 'wormwatch_workers', 'wormwatch_rules_loaded', 'wormwatch_rules_last_reload_success', 'wormwatch_notice_queue', 'wormwatch_outbox_up'];

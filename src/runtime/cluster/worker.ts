@@ -1,0 +1,97 @@
+import cluster from 'node:cluster';
+import type { Options } from '../../config/options.js';
+import { createLogger } from '../../log.js';
+import { createMetrics, PRIMARY_ONLY } from '../../metrics.js';
+import { createProxy } from '../../proxy/index.js';
+import { buildEngine } from '../../rules/index.js';
+import { VERSION } from '../../version.js';
+import { IPC_MAX_PENDING, type Metric, type ToPrimary, type ToWorker } from './protocol.js';
+
+/**
+ * A worker: the proxy alone, reporting detections and 404s to the primary. Signals are the
+ * primary's to act on (Ctrl-C reaches the whole process group), except SIGTERM sent to a
+ * worker by itself, which drains it as it would a single wormwatch.
+ */
+export async function runWorker(options: Options): Promise<void> {
+  const logger = createLogger(options.logLevel).child({ worker: cluster.worker?.id });
+  const metrics = createMetrics(VERSION);
+  for (const name of PRIMARY_ONLY) metrics.registry.removeSingleMetric(name);
+  const channel = new PrimaryChannel(metrics.cluster.reportsDropped);
+  let engine = buildEngine(options);
+  // The same proxy wiring as one process, with the hub's hand-off replaced by IPC to the primary.
+  const proxy = createProxy({
+    options, metrics: metrics.proxy, logger,
+    engine: () => engine,
+    onDetection: (event) => channel.send({ ww: 'detection', event }),
+    // A structured clone keeps own properties only; the engine builds `headers` on first read (a getter).
+    onNotFound: (ip, request, at) => channel.send({ ww: 'not-found', ip, request: { ...request, headers: request.headers }, at }),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs: number): Promise<void> => (stopping ??= (async () => {
+    await proxy.close(graceMs);
+    await channel.drained();
+    process.exit(0);
+  })());
+  process.on('message', (message: ToWorker) => {
+    if (message.ww === 'stop') void stop(message.graceMs);
+    else if (message.ww === 'metrics') {
+      void metrics.registry.getMetricsAsJSON().then((m) => channel.reply({ ww: 'metrics', id: message.id, metrics: m as Metric[] }));
+    } else if (message.ww === 'reload') {
+      try {
+        engine = buildEngine(options);
+        channel.reply({ ww: 'reloaded', id: message.id });
+      } catch (err) {
+        channel.reply({ ww: 'reloaded', id: message.id, error: (err as Error).message });
+      }
+    }
+  });
+  process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGTERM', () => void stop(options.shutdownGrace));
+  // The primary is gone (killed): nobody would hear of detections; drain and leave.
+  process.on('disconnect', () => void stop(options.shutdownGrace));
+  try {
+    channel.reply({ ww: 'listening', address: await proxy.listen() });
+  } catch (err) {
+    channel.reply({ ww: 'failed', message: (err as Error).message });
+    await channel.drained();
+    process.exit(1);
+  }
+}
+
+/** The worker's side of IPC: bounded, so a stalled primary costs dropped reports, not memory. */
+class PrimaryChannel {
+  #pending = 0;
+  #idle: Array<() => void> = [];
+  constructor(private readonly dropped: { inc(): void }) {}
+
+  /** A report (detection, 404): dropped when the queue is full. */
+  send(message: ToPrimary): void {
+    if (this.#pending >= IPC_MAX_PENDING || !process.connected) this.dropped.inc();
+    else this.#write(message, true);
+  }
+
+  /** An answer to the primary: never dropped for a full queue. */
+  reply(message: ToPrimary): void {
+    if (process.connected) this.#write(message, false);
+  }
+
+  #write(message: ToPrimary, report: boolean): void {
+    this.#pending++;
+    process.send!(message, undefined, undefined, (err: Error | null) => {
+      this.#pending--;
+      if (err && report) this.dropped.inc();
+      if (this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    });
+  }
+
+  /** Resolves once everything sent has been handed to the channel (or after a second, whatever is left). */
+  drained(): Promise<void> {
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idle.push(resolve);
+      setTimeout(resolve, 1_000).unref();
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import type { Registry } from 'prom-client';
+import type { AdminToken } from '../admin/token.js';
+import type { Options } from '../config/options.js';
+import type { DetectionEvent, DetectionListener } from '../detect/detection.js';
+import type { Engine, NormalisedRequest } from '../detect/types.js';
+import { detectionLogFields, type Logger } from '../log.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { OffenderStore } from '../offenders/store.js';
+import { VERSION } from '../version.js';
+import type { ExtensionContext, ExtensionFactory, WormwatchExtension } from './extension.js';
+
+export interface HubStart {
+  logger: Logger;
+  engine: Engine;
+  extensions: Array<WormwatchExtension | ExtensionFactory>;
+  /** Registry of the metrics; default a new one. */
+  registry?: Registry;
+  adminToken?: AdminToken;
+  /** Runs before an engine is swapped in; a throw keeps the old engine (`--workers` reload them). */
+  beforeEngineSwap?: (engine: Engine) => Promise<void>;
+}
+
+/**
+ * The detection hand-off, whoever found the detection: `serve` (the proxy) and `scan` (log
+ * lines) both run it, so a detection reaches the same offender store, metrics, log line and
+ * extensions, in the same order.
+ */
+export interface Hub {
+  metrics: Metrics;
+  offenders: OffenderStore;
+  engine(): Engine;
+  setEngine(engine: Engine): Promise<void>;
+  onDetection: DetectionListener;
+  onNotFound(ip: string, request: NormalisedRequest, at: Date): void;
+  /** Hears every detection (after the log line, before the extensions). */
+  subscribe(listener: DetectionListener): void;
+  extensions: readonly WormwatchExtension[];
+  /** Starts the extensions in order; if one fails, stops those already started and rethrows. */
+  startExtensions(): Promise<void>;
+  /** Stops the started extensions in reverse order; a failure is logged, not thrown. */
+  stopExtensions(): Promise<void>;
+}
+
+export async function createHub(options: Options, start: HubStart): Promise<Hub> {
+  const { logger } = start;
+  const metrics = createMetrics(VERSION, start.registry);
+  const offenders = new OffenderStore({ max: options.offenderMax, ttl: options.offenderTtl, samples: options.offenderSamples, gauge: metrics.offenders });
+  let engine = start.engine;
+  let extensions: WormwatchExtension[] = [];
+  const listeners: DetectionListener[] = [];
+
+  const onDetection = (event: DetectionEvent): void => {
+    offenders.record(event);
+    const { signature, stage } = event.verdict;
+    metrics.detections.inc({ signature: signature.id, family: signature.family, stage, action: event.action });
+    logger.warn(detectionLogFields(event), 'worm probe detected');
+    for (const listener of listeners) listener(event);
+    for (const ext of extensions) guarded(logger, ext, 'onDetection', () => ext.onDetection?.(event));
+  };
+  const onNotFound = (ip: string, request: NormalisedRequest, at: Date): void => {
+    for (const ext of extensions) guarded(logger, ext, 'onNotFound', () => ext.onNotFound?.(ip, request, at));
+  };
+  const setEngine = async (next: Engine): Promise<void> => {
+    await start.beforeEngineSwap?.(next);
+    engine = next;
+  };
+  const ctx: ExtensionContext = {
+    options, metrics, logger, offenders, setEngine,
+    engine: () => engine,
+    emitDetection: onDetection,
+    ...(start.adminToken ? { adminToken: start.adminToken } : {}),
+  };
+  extensions = await Promise.all(start.extensions.map((e) => (typeof e === 'function' ? e(ctx) : e)));
+  const lifecycle = extensionLifecycle(extensions, logger);
+  return {
+    metrics, offenders, engine: ctx.engine, setEngine, onDetection, onNotFound,
+    subscribe: (listener) => void listeners.push(listener),
+    extensions, ...lifecycle,
+  };
+}
+
+function extensionLifecycle(extensions: readonly WormwatchExtension[], logger: Logger): Pick<Hub, 'startExtensions' | 'stopExtensions'> {
+  const started: WormwatchExtension[] = [];
+  const stopExtensions = async (): Promise<void> => {
+    for (const ext of started.reverse()) {
+      try {
+        await ext.stop?.();
+      } catch (err) {
+        logger.error({ err, extension: ext.name }, 'extension failed to stop');
+      }
+    }
+    started.length = 0;
+  };
+  const startExtensions = async (): Promise<void> => {
+    try {
+      for (const ext of extensions) {
+        await ext.start?.();
+        started.push(ext);
+      }
+    } catch (err) {
+      await stopExtensions();
+      throw err;
+    }
+  };
+  return { startExtensions, stopExtensions };
+}
+
+function guarded(logger: Logger, ext: WormwatchExtension, hook: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    logger.error({ err, extension: ext.name, hook }, 'extension hook failed');
+  }
+}
