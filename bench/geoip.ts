@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CACHE_MAX, openGeoIp, type GeoIp } from '../src/geoip/index.js';
-import { toLookupAddress } from '../src/geoip/address.js';
+import { toLookupAddress } from '../src/geoip/lookup-address.js';
 
 const LOOKUPS = 1_000_000;
 const WARMUP = 200_000;

@@ -9,7 +9,8 @@ import { createParser } from '../../src/scan/formats/index.js';
 import { runScan, type ScanSummary } from '../../src/scan/index.js';
 import { startScan } from '../../src/runtime/scan.js';
 import type { LogRecord } from '../../src/scan/record.js';
-import { printable, ScanTally } from '../../src/scan/summary.js';
+import { ScanTally } from '../../src/scan/summary.js';
+import { sanitiseLine } from '../../src/detect/sanitise.js';
 import { COVERAGE_FAMILIES, coverageFamilies, grepFamilies, isOrdinary, isScannerAgentOnly, ORDINARY_FOLDERS, RECALL_FAMILIES } from './grep.js';
 
 /** Which rules the evaluation runs: `--rules DIR` and `--no-builtin-rules`, as for `wormwatch scan`. */
@@ -139,8 +140,8 @@ interface Line {
 }
 
 function judgeLine(result: FolderResult, folder: string, l: Line): void {
-  const flagged = (h: Hit): Flagged => ({ file: l.file, line: l.line, signature: h.signature, family: h.family, stage: h.via === 'response' ? `404 (answered ${l.record?.status}: ${h.verdict})` : h.stage, text: printable(l.text).slice(0, 400) });
-  const miss = (): Flagged => ({ file: l.file, line: l.line, signature: '-', family: '-', stage: '-', text: printable(l.text).slice(0, 400) });
+  const flagged = (h: Hit): Flagged => ({ file: l.file, line: l.line, signature: h.signature, family: h.family, stage: h.via === 'response' ? `404 (answered ${l.record?.status}: ${h.verdict})` : h.stage, text: sanitiseLine(l.text, 400) });
+  const miss = (): Flagged => ({ file: l.file, line: l.line, signature: '-', family: '-', stage: '-', text: sanitiseLine(l.text, 400) });
   const scanFound = l.found.some((h) => h.via === 'scan');
   const count = (c: FamilyCount): void => {
     c.lines++;

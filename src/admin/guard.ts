@@ -1,14 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import ipaddr from 'ipaddr.js';
+import { AdminCrossSiteError, AdminHostError, AdminUnauthorizedError, type WormwatchError } from '../errors.js';
 
 /** What anyone who can reach the port may read: Prometheus scrapes and the kubelet's probes. */
 export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
 
 export interface Refusal {
-  status: number;
-  code: string;
-  message: string;
+  error: WormwatchError;
   headers?: Record<string, string>;
 }
 
@@ -26,14 +25,14 @@ export function refusalOf(req: http.IncomingMessage, path: string, token: string
   const method = req.method ?? 'GET';
   if (SAFE_METHODS.has(method) && PUBLIC_PATHS.has(path)) return null;
   if (!SAFE_METHODS.has(method) && isCrossSite(req)) {
-    return { status: 403, code: 'ERR_ADMIN_CROSS_SITE', message: 'a request from another site\'s page may not change anything here' };
+    return { error: new AdminCrossSiteError() };
   }
   if (token !== undefined) {
     if (bearerMatches(req.headers.authorization, token)) return null;
-    return { status: 401, code: 'ERR_ADMIN_UNAUTHORIZED', message: 'send Authorization: Bearer <the --admin-token>', headers: { 'WWW-Authenticate': 'Bearer realm="wormwatch"' } };
+    return { error: new AdminUnauthorizedError(), headers: { 'WWW-Authenticate': 'Bearer realm="wormwatch"' } };
   }
   if (!isLoopbackHost(req.headers.host)) {
-    return { status: 403, code: 'ERR_ADMIN_HOST', message: 'without --admin-token only a loopback Host (localhost, 127.0.0.1, [::1]) is served' };
+    return { error: new AdminHostError() };
   }
   return null;
 }

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { WormwatchError } from '../errors.js';
 
 /**
  * A route on the admin server. `path` is matched exactly, or, when it ends in `/`, as a prefix
@@ -20,4 +21,10 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
     'Cache-Control': 'no-store',
   });
   res.end(text);
+}
+
+/** An error of the table (`src/errors.ts`) as the admin server's JSON answer: its status, `{error, code}`. */
+export function sendError(res: http.ServerResponse, err: WormwatchError, headers: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  sendJson(res, err.status, { error: err.message, code: err.code });
 }

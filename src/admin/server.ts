@@ -6,7 +6,8 @@ import type { OffenderStore } from '../offenders/store.js';
 import { PUBLIC_PATHS, refusalOf } from './guard.js';
 import type { Metrics } from '../metrics.js';
 import { offenderRoutes } from '../offenders/routes.js';
-import { sendJson, type AdminRoute } from './route.js';
+import { BadRequestError, InternalError, MethodNotAllowedError, NotFoundError } from '../errors.js';
+import { sendError, sendJson, type AdminRoute } from './route.js';
 
 
 export interface AdminServerDeps {
@@ -70,22 +71,19 @@ async function dispatch(routes: AdminRoute[], req: http.IncomingMessage, res: ht
   try {
     url = new URL(req.url ?? '/', 'http://admin.invalid');
   } catch {
-    return sendJson(res, 400, { error: 'malformed request target', code: 'ERR_BAD_REQUEST' });
+    return sendError(res, new BadRequestError('malformed request target'));
   }
   const refusal = refusalOf(req, url.pathname, token);
-  if (refusal !== null) {
-    for (const [name, value] of Object.entries(refusal.headers ?? {})) res.setHeader(name, value);
-    return sendJson(res, refusal.status, { error: refusal.message, code: refusal.code });
-  }
+  if (refusal !== null) return sendError(res, refusal.error, refusal.headers);
   const onPath = matchPath(routes, url.pathname);
-  if (onPath.length === 0) return sendJson(res, 404, { error: `no such endpoint: ${url.pathname}`, code: 'ERR_NOT_FOUND' });
+  if (onPath.length === 0) return sendError(res, new NotFoundError(`no such endpoint: ${url.pathname}`));
   // HEAD is served by the GET handler; Node drops the body of a HEAD response itself.
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   const route = onPath.find((r) => r.method.toUpperCase() === method);
   if (!route) {
     const allow = [...new Set(onPath.map((r) => r.method.toUpperCase()))].join(', ');
     res.setHeader('Allow', allow);
-    return sendJson(res, 405, { error: `method ${req.method} not allowed here; allowed: ${allow}`, code: 'ERR_METHOD_NOT_ALLOWED' });
+    return sendError(res, new MethodNotAllowedError(`method ${req.method} not allowed here; allowed: ${allow}`));
   }
   await route.handle(req, res, url);
 }
@@ -105,7 +103,7 @@ function fail(res: http.ServerResponse, err: unknown, logger?: Logger): void {
     res.destroy();
     return;
   }
-  sendJson(res, 500, { error: 'internal error', code: 'ERR_INTERNAL' });
+  sendError(res, new InternalError());
 }
 
 function listen(server: http.Server, { host, port }: ListenAddress): Promise<AddressInfo> {

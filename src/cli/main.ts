@@ -46,12 +46,9 @@ async function run(argv: string[]): Promise<number> {
       process.stderr.write(`wormwatch: ${oneLine(err.message.replace(/^error: /, ''))}\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof WormwatchError && err.code === 'ERR_CONFIG') {
-      process.stderr.write(`wormwatch: ${oneLine(err.message)}\n`);
-      return EXIT_USAGE;
-    }
+    // Every error of the table says its exit status: 2 for usage and configuration mistakes.
     process.stderr.write(`wormwatch: ${oneLine((err as Error)?.message ?? String(err))}\n`);
-    return 1;
+    return err instanceof WormwatchError ? err.exitCode : 1;
   }
 }
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadOptions } from '../config/load.js';
 import type { Options } from '../config/options.js';
 import { duration } from '../config/parse.js';
-import { ConfigError, NoticeNotFoundError } from '../errors.js';
+import { ConfigError, NoticeNotFoundError, UsageError } from '../errors.js';
 import { summarise } from '../notify/routes.js';
 import { Outbox } from '../notify/outbox.js';
 import { renderSettings } from '../notify/index.js';
@@ -39,9 +39,9 @@ export function register(program: Command, io: CliIo = stdio): void {
     .option('--json', 'print JSON instead of a table')
     .action((o: Common & { state?: string; limit: string; json?: boolean }) =>
       withOutbox(o, (box) => {
-        if (o.state !== undefined && !NOTICE_STATES.includes(o.state as NoticeState)) throw new ConfigError(`invalid --state ${o.state}: expected one of ${NOTICE_STATES.join(', ')}`);
+        if (o.state !== undefined && !NOTICE_STATES.includes(o.state as NoticeState)) throw new UsageError(`invalid --state ${o.state}: expected one of ${NOTICE_STATES.join(', ')}`);
         const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`invalid --limit ${o.limit}: expected a positive integer`);
+        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`invalid --limit ${o.limit}: expected a positive integer`);
         const rows = box.list({ state: o.state as NoticeState | undefined, limit }).map(summarise);
         if (o.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
         io.out(`${['ID', 'STATE', 'IP', 'HOSTNAME', 'SIGNATURE', 'HITS', 'CREATED', 'REASON'].join('\t')}\n`);
@@ -66,12 +66,12 @@ export function register(program: Command, io: CliIo = stdio): void {
     .option('--all-failed', 'retry every failed notice')
     .action((id: string | undefined, o: Common & { allFailed?: boolean }) =>
       withOutbox(o, (box, options) => {
-        if ((id === undefined) === !o.allFailed) throw new ConfigError('give either a notice ID or --all-failed');
+        if ((id === undefined) === !o.allFailed) throw new UsageError('give either a notice ID or --all-failed');
         const now = Date.now();
         const n = box.retry(o.allFailed ? 'all-failed' : [noticeId(id!)], now, now + options.noticeMaxAge);
         if (id !== undefined && n === 0) {
           if (!box.get(noticeId(id))) throw new NoticeNotFoundError(noticeId(id));
-          throw new ConfigError(`notice ${id} is not failed, suppressed or retrying; nothing to retry`);
+          throw new UsageError(`notice ${id} is not failed, suppressed or retrying; nothing to retry`);
         }
         io.out(`queued ${n} notice(s) again\n`);
       }),
@@ -85,7 +85,7 @@ export function register(program: Command, io: CliIo = stdio): void {
         try {
           age = duration(o.olderThan);
         } catch (err) {
-          throw new ConfigError(`invalid --older-than ${o.olderThan}: expected ${(err as Error).message}`);
+          throw new UsageError(`invalid --older-than ${o.olderThan}: expected ${(err as Error).message}`);
         }
         io.out(`purged ${box.purge(Date.now() - age)} notice(s)\n`);
       }),
@@ -93,7 +93,7 @@ export function register(program: Command, io: CliIo = stdio): void {
 }
 
 function noticeId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw)) throw new ConfigError(`invalid notice id ${raw}: expected a number from wormwatch notices list`);
+  if (!/^\d{1,15}$/.test(raw)) throw new UsageError(`invalid notice id ${raw}: expected a number from wormwatch notices list`);
   return Number(raw);
 }
 

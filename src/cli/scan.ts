@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import pino from 'pino';
 import type { Options } from '../config/options.js';
-import { ConfigError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { buildEngine } from '../rules/index.js';
 import { FORMAT_NAMES, runScan, type FormatName, type ScanSummary } from '../scan/index.js';
@@ -71,6 +71,6 @@ export async function scanCommand(files: string[], options: Options, cmd: ScanCo
 
 function parseTop(raw: unknown): number {
   const top = Number(raw);
-  if (!Number.isInteger(top) || top < 0 || top > 10_000) throw new ConfigError(`invalid --top: got ${JSON.stringify(raw)}, expected an integer from 0 to 10000`);
+  if (!Number.isInteger(top) || top < 0 || top > 10_000) throw new UsageError(`invalid --top: got ${JSON.stringify(raw)}, expected an integer from 0 to 10000`);
   return top;
 }

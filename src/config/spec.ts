@@ -1,25 +1,27 @@
-import type { Options } from './options.js';
 import * as p from './parse.js';
 
-export interface OptionSpec<K extends keyof Options = keyof Options> {
+export interface OptionSpec<K extends string = string, T = unknown> {
+  /** The option's name: the config file key (`offenderMax`), the flag (`--offender-max`), the env (`WORMWATCH_OFFENDER_MAX`). */
   key: K;
   /** Placeholder shown in `--help` (`<url>`); absent for boolean switches. */
   value?: string;
-  default: Options[K];
+  /** The default, stated here and nowhere else; `undefined`: unset unless given. */
+  default: T | undefined;
   /** Default as a user would type it, for `--help` and the README. */
   shownDefault: string;
   description: string;
-  parse: p.Parser<Options[K]>;
+  parse: p.Parser<T>;
   /** `proxy`: means something only to a listening proxy, so `scan` does not take it. */
   scope?: 'proxy';
 }
 
-function spec<K extends keyof Options>(s: OptionSpec<K>): OptionSpec<K> {
+/** One row; its `default`'s own type decides whether the option may be undefined. */
+function spec<const K extends string, T, D extends T | undefined>(s: Omit<OptionSpec<K, T>, 'default'> & { default: D }): Omit<OptionSpec<K, T>, 'default'> & { default: D } {
   return s;
 }
 
 /** The one table of settings. Owners of other concerns append theirs (keep it grouped). */
-export const optionSpecs: readonly OptionSpec[] = [
+export const optionSpecs = [
   // proxy
   spec({ key: 'upstream', value: '<url>', default: undefined, shownDefault: '(required unless --intake/--mirror)', description: 'Origin to forward to, http(s)://host:port.', parse: p.originUrl, scope: 'proxy' }),
   spec({ key: 'listen', value: '<addr>', default: { host: '0.0.0.0', port: 8080 }, shownDefault: '0.0.0.0:8080', description: 'Proxy listen address, HOST:PORT.', parse: p.listenAddress, scope: 'proxy' }),
@@ -84,7 +86,13 @@ export const optionSpecs: readonly OptionSpec[] = [
   spec({ key: 'builtinRules', value: '<bool>', default: true, shownDefault: 'true', description: 'Use the built-in catalogue (--no-builtin-rules: only --rules).', parse: p.boolean }),
   // processes (src/cluster.ts)
   spec({ key: 'workers', value: '<n>', default: 1, shownDefault: '1', description: 'Proxy processes sharing the listen port (node:cluster); 0: one per CPU. Offenders, notices and the admin server stay in the primary.', parse: p.integer(0, 256), scope: 'proxy' }),
-];
+] as const;
+
+/** Every setting, typed from the table: an option given no default may be undefined. */
+export type Options = {
+  [S in (typeof optionSpecs)[number] as S['key']]: S extends { default: infer D; parse: p.Parser<infer T> } ? (undefined extends D ? T | undefined : T) : never;
+};
+
 
 /** `offenderMax` → `--offender-max`. */
 export function flagName(key: string): string {

@@ -1,5 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { DetectionEvent } from './detection.js';
+import { EVIDENCE_MAX } from './engine.js';
+import { sanitiseLine } from './sanitise.js';
 import type { NormalisedRequest, Signature } from './types.js';
 
 /**
@@ -103,8 +105,9 @@ export function createStormDetector(options: Partial<StormOptions> = {}): StormD
 }
 
 function stormEvent(ip: string, request: NormalisedRequest, at: Date, distinct: number, windowMs: number): DetectionEvent {
-  const requestLine = `${request.method} ${request.raw}`.slice(0, 200);
-  const evidence = `${distinct} distinct 404 paths within ${Math.round(windowMs / 1000)}s, last ${requestLine}`.slice(0, 200);
+  // Sanitised once here, as detectionOf does for a signature's verdict.
+  const requestLine = sanitiseLine(`${request.method} ${request.received ?? request.raw}`, EVIDENCE_MAX);
+  const evidence = sanitiseLine(`${distinct} distinct 404 paths within ${Math.round(windowMs / 1000)}s, last ${requestLine}`, EVIDENCE_MAX);
   return { ip, at, action: 'observed', requestLine, verdict: { signature: STORM_SIGNATURE, stage: '404', evidence } };
 }
 

@@ -1,4 +1,4 @@
-import type { LookupAddress } from './address.js';
+import type { LookupAddress } from './lookup-address.js';
 import { AsnCsvError, forEachCsvLine, type CsvRow } from './asn-csv.js';
 import { NO_AS_INFO, sanitiseAsOrg, type AsInfo } from './records.js';
 

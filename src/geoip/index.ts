@@ -1,7 +1,7 @@
 // src/geoip owns the autonomous system and country of an address: packaged @ip-location-db data by default, the user's GeoLite2 .mmdb files on request.
 // It may import node builtins, maxmind, ipaddr.js and ../errors.js only; callers hand it address strings and get plain values back.
 import type { Reader, Response } from 'maxmind';
-import { toLookupAddress, type LookupAddress } from './address.js';
+import { toLookupAddress, type LookupAddress } from './lookup-address.js';
 import type { AsnRangeTable } from './asn-table.js';
 import { asFromRecord, countryFromRecord, NO_AS_INFO, NO_GEO_INFO, type AsInfo, type GeoInfo } from './records.js';
 import { GeoIpError, openMmdb, openPackagedAsn, openPackagedCountry, type SourceInfo } from './sources.js';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import maxmind, { type Reader, type Response } from 'maxmind';
 import { ConfigError } from '../errors.js';
-import { toLookupAddress } from './address.js';
+import { toLookupAddress } from './lookup-address.js';
 import { AsnCsvError, AsnRangeTable, MAX_ASN_LINE } from './asn-table.js';
 
 export type DbKind = 'asn' | 'country';

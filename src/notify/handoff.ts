@@ -1,6 +1,6 @@
 import type { DetectionEvent } from '../detect/detection.js';
 import { MAX_SAMPLES, type NoticeFacts } from './types.js';
-import { mergeHit, sanitiseSample } from './render.js';
+import { mergeHit } from './render.js';
 
 /** Most distinct addresses waiting in the hand-off buffer; beyond it, hits are counted as suppressed. */
 export const HANDOFF_MAX = 10_000;
@@ -40,7 +40,8 @@ export class Handoff {
       firstSeen: at,
       lastSeen: at,
       hits: 1,
-      samples: [sanitiseSample(event.requestLine)],
+      // The request line was sanitised once, when the detection was built.
+      samples: [event.requestLine],
     });
     return true;
   }

@@ -44,11 +44,18 @@ export function notifyMode(o: Pick<Options, 'notify' | 'smtpUrl'>): NotifyMode {
   return mode;
 }
 
-export function renderSettings(options: Options): RenderSettings {
+export function renderSettings(options: Pick<Options, 'noticeFrom' | 'noticeReplyTo' | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeInterval'>): RenderSettings {
   return { from: options.noticeFrom, replyTo: options.noticeReplyTo, cc: options.noticeCc, bcc: options.noticeBcc, footer: options.noticeFooter, intervalMs: options.noticeInterval, version: VERSION };
 }
 
-export function createNotifier(options: Options, deps: NotifierDeps): Notifier {
+/** The settings the notifier reads, and no others. */
+export type NotifyOptions = Pick<Options,
+  'notify' | 'smtpUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized' | 'dataDir' | 'outboxMaxRows' | 'allow'
+  | 'noticeAllowPrivate' | 'noticeInterval' | 'noticeMaxPerHour' | 'noticeMaxPerDomainPerHour' | 'noticeFrom' | 'noticeReplyTo' | 'noticeRecipients'
+  | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeRetryBase' | 'noticeRetryMax' | 'noticeMaxAge' | 'noticeLease'
+  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl'>;
+
+export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Notifier {
   const mode = notifyMode(options);
   const logger = deps.logger.child({ component: 'notify' });
   if (mode === 'off') return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined) };

@@ -2,6 +2,7 @@ import type { HostLookup, NoticeFacts, NoticeRow, RenderedMessage, SignatureSnap
 import { MAX_SAMPLES } from './types.js';
 import { buildRecipients, type RecipientPlan } from './recipients.js';
 import { hostOf, parseSamples } from './row.js';
+import { sanitiseLine } from '../detect/sanitise.js';
 
 /** The parts of the options a message depends on. */
 export interface RenderSettings {
@@ -34,22 +35,15 @@ export function headerSafe(s: string, max = 200): string {
   return s.replace(/[\x00-\x1f\x7f\u0085\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, max);
 }
 
-/** A request line for the body: printable ASCII kept, everything else escaped, length bounded. */
+/** A request line for the body: printable ASCII kept, everything else escaped (detect/'s one sanitiser), length bounded. */
 export function sanitiseSample(line: string): string {
-  const escaped = line.replace(/[^\x20-\x7e]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-  return escaped.length > SAMPLE_MAX ? `${escaped.slice(0, SAMPLE_MAX - 3)}...` : escaped;
+  return sanitiseLine(line, SAMPLE_MAX);
 }
 
 /** Merges one more hit into the facts (pure; returns a new object). */
 export function mergeHit(f: NoticeFacts, at: number, requestLine: string): NoticeFacts {
   let samples = f.samples;
-  if (samples.length < MAX_SAMPLES) {
-    const sample = sanitiseSample(requestLine);
-    if (!samples.includes(sample)) samples = [...samples, sample];
-  }
+  if (samples.length < MAX_SAMPLES && !samples.includes(requestLine)) samples = [...samples, requestLine];
   return { ...f, hits: f.hits + 1, firstSeen: Math.min(f.firstSeen, at), lastSeen: Math.max(f.lastSeen, at), samples };
 }
 

@@ -1,5 +1,6 @@
 import type { AdminRoute } from '../admin/route.js';
-import { sendJson } from '../admin/route.js';
+import { sendError, sendJson } from '../admin/route.js';
+import { BadRequestError } from '../errors.js';
 import type { Outbox } from './outbox.js';
 import { NOTICE_STATES, SUPPRESSION_TEXT, type NoticeRow, type NoticeState, type SuppressionReason } from './types.js';
 
@@ -38,11 +39,11 @@ export function noticeRoutes(outbox: () => Outbox | undefined): AdminRoute[] {
       handle(_req, res, url) {
         const state = url.searchParams.get('state') ?? undefined;
         if (state !== undefined && !NOTICE_STATES.includes(state as NoticeState)) {
-          return sendJson(res, 400, { error: `state must be one of ${NOTICE_STATES.join(', ')}`, code: 'ERR_BAD_REQUEST' });
+          return sendError(res, new BadRequestError(`state must be one of ${NOTICE_STATES.join(', ')}`));
         }
         const limit = bounded(url.searchParams.get('limit'), 50, 1, PAGE_MAX);
         const before = url.searchParams.has('before') ? bounded(url.searchParams.get('before'), 0, 0, Number.MAX_SAFE_INTEGER) : undefined;
-        if (limit === null || before === null) return sendJson(res, 400, { error: `limit must be 1-${PAGE_MAX}; before a notice id`, code: 'ERR_BAD_REQUEST' });
+        if (limit === null || before === null) return sendError(res, new BadRequestError(`limit must be 1-${PAGE_MAX}; before a notice id`));
         const box = outbox();
         if (!box) return sendJson(res, 200, { notices: [], next: null, counts: null, notify: 'off' });
         const rows = box.list({ state: state as NoticeState | undefined, limit, ...(before !== undefined ? { beforeId: before } : {}) });

@@ -14,7 +14,7 @@ export interface Sender {
  * nodemailer's pooled SMTP transport from `--smtp-url` and the STARTTLS/rate options. Time-outs
  * are bounded so one send always ends well inside the default lease (2 min).
  */
-export function createSender(options: Options): Sender {
+export function createSender(options: Pick<Options, 'smtpUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized'>): Sender {
   const url = options.smtpUrl!;
   const secure = url.protocol === 'smtps:';
   const transport = nodemailer.createTransport({

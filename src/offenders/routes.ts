@@ -1,6 +1,7 @@
-import { canonicalIp } from './sanitise.js';
+import { canonicalIp } from '../address.js';
 import type { OffenderStore } from './store.js';
-import { sendJson } from '../admin/route.js';
+import { sendError, sendJson } from '../admin/route.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
 import type { AdminRoute } from '../admin/route.js';
 
 /** `GET /offenders?limit=` returns at most this many, whatever is asked. */
@@ -16,7 +17,7 @@ export function offenderRoutes(offenders: OffenderStore): AdminRoute[] {
       handle(_req, res, url) {
         const limit = parseLimit(url.searchParams.get('limit'));
         if (limit === null) {
-          return sendJson(res, 400, { error: `limit must be an integer from 1 to ${OFFENDERS_MAX_LIMIT}`, code: 'ERR_BAD_REQUEST' });
+          return sendError(res, new BadRequestError(`limit must be an integer from 1 to ${OFFENDERS_MAX_LIMIT}`));
         }
         const list = offenders.list(limit);
         sendJson(res, 200, { total: offenders.size, count: list.length, offenders: list });
@@ -27,9 +28,9 @@ export function offenderRoutes(offenders: OffenderStore): AdminRoute[] {
       path: '/offenders/',
       handle(_req, res, url) {
         const ip = canonicalIp(decodeSegment(url.pathname.slice('/offenders/'.length)));
-        if (ip === null) return sendJson(res, 400, { error: 'not an IP address', code: 'ERR_BAD_REQUEST' });
+        if (ip === null) return sendError(res, new BadRequestError('not an IP address'));
         const offender = offenders.get(ip);
-        if (!offender) return sendJson(res, 404, { error: `no offender ${ip}`, code: 'ERR_NOT_FOUND' });
+        if (!offender) return sendError(res, new NotFoundError(`no offender ${ip}`));
         sendJson(res, 200, offender);
       },
     },

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { DetectionEvent } from '../detect/detection.js';
-import { canonicalIp, sanitiseLine } from './sanitise.js';
+import { canonicalIp } from '../address.js';
+import { sanitiseLine } from '../detect/sanitise.js';
 
 /** What is remembered of one client address. Returned as a copy: callers cannot change the store. */
 export interface Offender {

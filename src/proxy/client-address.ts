@@ -1,6 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
+import { normaliseAddress } from '../address.js';
+
+export { normaliseAddress } from '../address.js';
 
 /** Finds a request's client address; built once per proxy from `--trust-proxy`. */
 export type ClientAddressOf = (req: IncomingMessage) => string;
@@ -35,16 +38,6 @@ type PeerTagged = { [PEER]?: string };
 export function peerAddress(req: IncomingMessage): string {
   const socket = req.socket as IncomingMessage['socket'] & PeerTagged;
   return (socket[PEER] ??= normaliseAddress(socket.remoteAddress));
-}
-
-/** `::ffff:192.0.2.1` → `192.0.2.1`; other addresses in their canonical text form. */
-export function normaliseAddress(address: string | undefined): string {
-  if (address === undefined) return 'unknown';
-  try {
-    return ipaddr.process(address).toString();
-  } catch {
-    return address;
-  }
 }
 
 /** Whether the socket peer is one of the trusted proxies (may set forwarding headers). */

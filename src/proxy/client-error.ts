@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
+import { BadRequestError, ClientTimeoutError, HeadersTooLargeError, type WormwatchError } from '../errors.js';
 import { sendError, sendRawError } from './respond.js';
 
 type PendingSocket = Duplex & { _httpMessage?: ServerResponse | null };
@@ -19,25 +20,24 @@ export function clientErrorHandler(logger: Logger): (err: NodeJS.ErrnoException 
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const code = status === 431 ? 'ERR_HEADERS_TOO_LARGE' : status === 408 ? 'ERR_CLIENT_TIMEOUT' : 'ERR_BAD_REQUEST';
+    const answer = err.code === 'HPE_HEADER_OVERFLOW' ? new HeadersTooLargeError() : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? new ClientTimeoutError() : new BadRequestError();
     // No body for what was a HEAD request, as far as its first bytes tell.
     const head = err.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
     const pending = (socket as PendingSocket)._httpMessage;
     // The request being answered has not arrived whole: the error is in its own body (a bad
     // chunk), so it is that request that gets the 400, and its origin request is dropped.
-    if (pending !== undefined && pending !== null && pending.req?.complete === false) return failInBody(pending, socket, code);
-    afterPending(socket as PendingSocket, () => sendRawError(socket, status, code, head));
+    if (pending !== undefined && pending !== null && pending.req?.complete === false) return failInBody(pending, socket, answer);
+    afterPending(socket as PendingSocket, () => sendRawError(socket, answer, head));
   };
 }
 
-function failInBody(res: ServerResponse, socket: Duplex, code: string): void {
+function failInBody(res: ServerResponse, socket: Duplex, answer: WormwatchError): void {
   if (res.headersSent) {
     socket.destroy();
     return;
   }
   res.once('finish', () => socket.destroy());
-  sendError(res, 400, code, { connection: 'close' });
+  sendError(res, answer, { connection: 'close' });
 }
 
 /** Runs `then` once no response is in progress or queued on the socket (at once if none is). */

@@ -7,9 +7,14 @@ import type { Logger } from '../log.js';
 import { clientAddressResolver, normaliseAddress, trustedPeerTest } from './client-address.js';
 import type { Inspector } from './inspect.js';
 
+/** The settings the proxy reads, and no others. */
+export type ProxyOptions = Pick<Options,
+  'upstream' | 'listen' | 'mode' | 'blockStatus' | 'trustProxy' | 'trustAllProxies' | 'clientIpHeader' | 'connectTimeout' | 'responseTimeout'
+  | 'clientTimeout' | 'headersTimeout' | 'maxHeaderSize' | 'upstreamMaxSockets' | 'shutdownGrace' | 'intake' | 'mirror'>;
+
 /** What every request handler of one proxy shares; built once in `createProxy`. */
 export interface ProxyContext {
-  options: Options;
+  options: ProxyOptions;
   metrics: ProxyMetrics;
   logger: Logger;
   inspector: Inspector;
@@ -22,7 +27,7 @@ export interface ProxyContext {
   closing: boolean;
 }
 
-export function addressFunctions(options: Options): Pick<ProxyContext, 'clientAddress' | 'isTrustedPeer'> {
+export function addressFunctions(options: Pick<Options, 'trustProxy' | 'clientIpHeader'>): Pick<ProxyContext, 'clientAddress' | 'isTrustedPeer'> {
   const fromForwardedFor = clientAddressResolver(options.trustProxy);
   const isTrustedPeer = trustedPeerTest(options.trustProxy);
   const header = options.clientIpHeader;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { TARGET_MAX, HEADER_TEXT_MAX } from '../detect/normalise.js';
-import { BadConnectionHeaderError, HeadersTooLongError, OpenProxyRequestError, TargetTooLongError, UpgradeWithBodyError, type WormwatchError } from '../errors.js';
+import { BadConnectionHeaderError, BlockedError, UnsupportedUpgradeError, HeadersTooLongError, OpenProxyRequestError, TargetTooLongError, UpgradeWithBodyError, type WormwatchError } from '../errors.js';
 import type { ProxyContext } from './context.js';
 import { closeIfBodyUnread, sendError, sendRawError, toUpstreamError } from './respond.js';
 import { newExchange, type Exchange } from './exchange.js';
@@ -53,7 +53,7 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
       metrics.upstreamErrors.inc({ code: error.code });
       metrics.requests.inc({ outcome: 'error' });
       logger.warn({ code: error.code, err: (err as Error).message, ip: x.ip }, 'upstream request failed');
-      refuse(x.req, x.res, x.transferEncoding, error.status, error.code);
+      refuse(x.req, x.res, x.transferEncoding, error);
     },
   });
 
@@ -70,12 +70,12 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     const verdict = inspector.inspect(ip, n, 'request', refusal === null && !blockMode ? 'forwarded' : 'blocked');
     if (verdict !== null && blockMode) {
       metrics.requests.inc({ outcome: 'blocked' });
-      refuse(req, res, transferEncoding, options.blockStatus, 'ERR_BLOCKED');
+      refuse(req, res, transferEncoding, new BlockedError(), options.blockStatus);
       return undefined;
     }
     if (refusal !== null) {
       metrics.requests.inc({ outcome: 'error' });
-      refuse(req, res, transferEncoding, refusal.status, refusal.code);
+      refuse(req, res, transferEncoding, refusal);
       return undefined;
     }
     setForwardedHeaders(req, ctx.isTrustedPeer(req));
@@ -114,7 +114,7 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
       const upgrade = req.headers.upgrade;
       if (req.method !== 'GET' || upgrade === undefined || upgrade.toLowerCase() !== 'websocket') {
         metrics.requests.inc({ outcome: 'error' });
-        sendRawError(socket, 400, 'ERR_UNSUPPORTED_UPGRADE');
+        sendRawError(socket, new UnsupportedUpgradeError());
         return;
       }
       // Node hands an upgrade over as a raw socket without reading a body; the origin would
@@ -130,9 +130,9 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
 }
 
 /** Answers without forwarding (and without reading the body). */
-function refuse(req: IncomingMessage, res: ServerResponse | Duplex, transferEncoding: string | undefined, status: number, code: string): void {
-  if ('writeHead' in res) sendError(res, status, code, closeIfBodyUnread(req, transferEncoding));
-  else sendRawError(res, status, code);
+function refuse(req: IncomingMessage, res: ServerResponse | Duplex, transferEncoding: string | undefined, error: WormwatchError, status = error.status): void {
+  if ('writeHead' in res) sendError(res, error, closeIfBodyUnread(req, transferEncoding), status);
+  else sendRawError(res, error);
 }
 
 /** The length of the header block as received (names and values), as `headerText` would measure it. */

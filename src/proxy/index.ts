@@ -8,7 +8,9 @@ import { MethodNotAllowedError } from '../errors.js';
 import type { DetectionListener } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { clientErrorHandler } from './client-error.js';
-import { addressFunctions, type ProxyContext } from './context.js';
+import { addressFunctions, type ProxyContext, type ProxyOptions } from './context.js';
+
+export type { ProxyOptions } from './context.js';
 import { sendRawError } from './respond.js';
 import { forwardingHandlers } from './handlers.js';
 import { stripHopByHop } from './hop-by-hop.js';
@@ -19,7 +21,7 @@ import { checkProxyOptions } from './validate.js';
 export { checkProxyOptions } from './validate.js';
 
 export interface ProxyDeps {
-  options: Options;
+  options: ProxyOptions;
   /** A getter, so a rules reload swaps the engine under a running proxy. */
   engine: () => Engine;
   metrics: ProxyMetrics;
@@ -96,7 +98,7 @@ function refuseConnect(ctx: ProxyContext, req: IncomingMessage, socket: Duplex):
   const ip = ctx.clientAddress(req);
   ctx.inspector.inspect(ip, ctx.inspector.normalise(req), 'request', 'blocked');
   ctx.metrics.requests.inc({ outcome: 'error' });
-  sendRawError(socket, 405, new MethodNotAllowedError().code);
+  sendRawError(socket, new MethodNotAllowedError());
 }
 
 function listen(server: Server, at: Options['listen']): Promise<AddressInfo> {

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Engine, NormalisedRequest, Stage, Verdict } from '../detect/types.js';
-import type { DetectionEvent, DetectionListener } from '../detect/detection.js';
+import { detectionOf, type DetectionAction, type DetectionListener } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 
-export type DetectionAction = DetectionEvent['action'];
+export type { DetectionAction } from '../detect/detection.js';
 
 /** What the proxy needs to report detections; one per proxy, no per-request state. */
 export interface Inspector {
@@ -19,16 +19,15 @@ export function createInspector(engine: () => Engine, onDetection: DetectionList
       return engine().normalise({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers });
     },
     inspect(ip, n, stage, action) {
-      const verdict = engine().match(n, stage);
-      if (verdict === null) return null;
-      const event: DetectionEvent = { ip, verdict, at: new Date(), action, requestLine: verdict.evidence };
+      const event = detectionOf(engine(), n, stage, ip, new Date(), action);
+      if (event === null) return null;
       try {
         onDetection(event);
       } catch (err) {
         // A listener bug must not turn a detection into a failed request.
         logger.error({ err }, 'detection listener threw');
       }
-      return verdict;
+      return event.verdict;
     },
   };
 }

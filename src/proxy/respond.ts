@@ -19,8 +19,12 @@ export function toUpstreamError(err: unknown): WormwatchError {
   return new UpstreamProtocolError(undefined, { cause: err });
 }
 
-/** A short plain-text answer naming the code, sent by wormwatch itself. */
-export function sendError(res: ServerResponse, status: number, code: string, extra?: OutgoingHttpHeaders): void {
+/**
+ * A short plain-text answer naming the error's code, sent by wormwatch itself, with the error's
+ * status (or `status`: block mode answers with `--block-status`).
+ */
+export function sendError(res: ServerResponse, err: WormwatchError, extra?: OutgoingHttpHeaders, status = err.status): void {
+  const code = err.code;
   if (res.headersSent) {
     // Too late for a status: cut the response so the client sees it is incomplete.
     res.destroy();
@@ -48,7 +52,8 @@ export function closeIfBodyUnread(req: IncomingMessage, transferEncoding: string
 }
 
 /** The same answer written on a raw socket (upgrade requests, CONNECT, parse errors), then closed. */
-export function sendRawError(socket: Duplex, status: number, code: string, headRequest = false): void {
+export function sendRawError(socket: Duplex, err: WormwatchError, headRequest = false): void {
+  const { status, code } = err;
   if (!socket.writable) {
     socket.destroy();
     return;

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import ipv4 from './data/ipv4.json' with { type: 'json' };
 import ipv6 from './data/ipv6.json' with { type: 'json' };
-import { contains, parseAddr, parsePrefix, type Prefix } from './address.js';
+import { contains, parseAddr, parsePrefix, type Prefix } from './prefix.js';
 
 /** One IANA bootstrap file (RFC 9224 §3): `services` is `[[entries...], [base URLs...]]`. */
 export interface BootstrapFile {

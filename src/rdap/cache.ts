@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { bits, prefixOf, type Addr, type Prefix } from './address.js';
+import { bits, prefixOf, type Addr, type Prefix } from './prefix.js';
 
 /** Default bound on cached answers (networks, negative answers included). */
 export const RDAP_CACHE_MAX = 10_000;

@@ -1,4 +1,4 @@
-import { formatAddr, parseAddr, prefixOf, type Addr, type Prefix } from './address.js';
+import { formatAddr, parseAddr, prefixOf, type Addr, type Prefix } from './prefix.js';
 import { ServerBackoff } from './backoff.js';
 import { baseUrlsFor, bootstrapOrigins, SHIPPED_BOOTSTRAP, type Bootstrap } from './bootstrap.js';
 import { NetworkCache, NEIGHBOURHOOD, RDAP_CACHE_MAX } from './cache.js';

@@ -1,4 +1,4 @@
-import { contains, formatAddr, formatPrefix, lastOf, parseAddr, prefixFrom, rangeToPrefixes, type Addr, type Prefix, MAX_CIDRS } from './address.js';
+import { contains, formatAddr, formatPrefix, lastOf, parseAddr, prefixFrom, rangeToPrefixes, type Addr, type Prefix, MAX_CIDRS } from './prefix.js';
 
 /** The IP network an answer describes (RFC 9083 §5.4), sanitised. */
 export interface RdapNetwork {

@@ -1,7 +1,6 @@
+import { judge, type DetectionEvent } from '../detect/detection.js';
 import type { Engine, NormalisedRequest, RequestView } from '../detect/types.js';
-import type { DetectionEvent } from '../detect/detection.js';
 import type { LogRecord } from './record.js';
-import { printable } from './summary.js';
 
 export interface Classified {
   /** The signature detection, if any. */
@@ -22,14 +21,8 @@ export function classifyRecord(engine: Engine, record: LogRecord, fallbackTime: 
   const view: RequestView = { method: record.method, target: record.target, headers };
   const normalised = engine.normalise(view);
   const at = record.at ?? fallbackTime();
-  const verdict = engine.match(normalised, 'request') ?? (record.status === 404 ? engine.match(normalised, '404') : null);
-  const event: DetectionEvent | null = verdict
-    ? { ip: record.ip, verdict, at, action: 'observed', requestLine: sanitiseRequestLine(record.method, record.target) }
-    : null;
+  // A log always says the answer; a line that does not (`-`) is judged at the request stage only.
+  const verdict = judge(engine, normalised, record.status ?? 0);
+  const event: DetectionEvent | null = verdict ? { ip: record.ip, verdict, at, action: 'observed', requestLine: verdict.evidence } : null;
   return { event, normalised, at };
-}
-
-/** `METHOD target`, control and non-ASCII bytes shown as `\xHH`, cut to 200 characters. */
-export function sanitiseRequestLine(method: string, target: string): string {
-  return printable(method ? `${method} ${target.slice(0, 400)}` : target.slice(0, 400)).slice(0, 200);
 }

@@ -1,3 +1,5 @@
+import { splitRequestLine } from '../detect/request-line.js';
+
 /** One access-log line, parsed. Text fields are exactly as logged, after the format's own unescaping. */
 export interface LogRecord {
   /** The client address as logged (an IP address; a host name if the server logged names). */
@@ -28,9 +30,8 @@ export interface LineParser {
   parse(line: string): LogRecord | 'skip' | null;
 }
 
-/** Splits `METHOD target HTTP/x.y`; anything else is kept whole as the target with method ''. */
-export function splitRequestLine(request: string): { method: string; target: string } {
-  const m = /^([A-Za-z][A-Za-z0-9_-]{0,31}) +(\S.*?)(?: +HTTP\/\d(?:\.\d)?)?$/s.exec(request);
-  if (m) return { method: m[1]!.toUpperCase(), target: m[2]! };
-  return { method: '', target: request };
+/** Splits `METHOD target HTTP/x.y` (the one request-line parser, in detect/), the method upper-cased as logs are read. */
+export function splitLoggedRequest(request: string): { method: string; target: string } {
+  const { method, target } = splitRequestLine(request);
+  return { method: method.toUpperCase(), target };
 }

@@ -1,3 +1,4 @@
+import { sanitiseLine } from '../detect/sanitise.js';
 import type { FormatName } from './record.js';
 import type { DetectionEvent } from '../detect/detection.js';
 
@@ -56,7 +57,7 @@ export class ScanTally {
   unparsable(file: FileSummary, lineNumber: number, text: string): void {
     file.unparsable++;
     if (this.samples.length < UNPARSABLE_SAMPLES) {
-      this.samples.push({ file: file.file, line: lineNumber, text: printable(text).slice(0, 200) });
+      this.samples.push({ file: file.file, line: lineNumber, text: sanitiseLine(text, 200) });
     }
   }
 
@@ -117,10 +118,4 @@ function bump(map: Map<string, number>, key: string): void {
 
 function sortedRecord(map: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...map].sort((a, b) => b[1] - a[1]));
-}
-
-/** Control and non-ASCII bytes as `\xHH`, so a sample never garbles the terminal. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

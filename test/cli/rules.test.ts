@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rulesCheck } from '../../src/cli/rules.js';
+import { BUILTIN_DIR, builtinCatalogue, checkRuleFile } from '../../src/rules/index.js';
 import { runCli } from './run-cli.js';
 
 const RULE = {
@@ -23,6 +24,19 @@ describe('wormwatch rules check', () => {
   it('exits 0 for a valid file and says what it holds', () => {
     const file = join(dir, 'good.json');
     assert.deepEqual(rulesCheck(file), { exitCode: 0, output: `${file}: OK (1 signature, 1 built-in disabled)\n` });
+  });
+
+  it('accepts the built-in catalogue itself: it is rule data in the user format, validated the same way', () => {
+    const r = rulesCheck(BUILTIN_DIR);
+    assert.equal(r.exitCode, 0, r.output);
+    assert.match(r.output, new RegExp(`OK \\(${builtinCatalogue().length} signatures, 0 built-ins disabled\\)`));
+  });
+
+  it('lets a rule reuse a built-in id when the built-ins are left out (--no-builtin-rules)', () => {
+    const file = join(dir, 'replaces.json');
+    writeFileSync(file, JSON.stringify([{ ...RULE, id: 'codered-i' }]));
+    assert.equal(rulesCheck(file).exitCode, 1, 'with the built-ins it must be disabled first');
+    assert.deepEqual(checkRuleFile(file, false), []);
   });
 
   it('exits 1 and prints one error per line', () => {

@@ -93,7 +93,7 @@ describe('detect/engine', () => {
       const v = classify(defaultEngine(), `GET /default.ida?${'N'.repeat(300)}\x1b HTTP/1.0`).request;
       assert.equal(v?.signature.id, 'codered-i');
       assert.ok(v!.evidence.startsWith('GET /default.ida?NNNN'));
-      assert.equal(v!.evidence.length, 203);
+      assert.equal(v!.evidence.length, 200, 'the ellipsis counts in the bound');
       assert.ok(v!.evidence.endsWith('...'));
       const ctl = classify(defaultEngine(), 'GET /scripts/root.exe?/c+dir\x07 HTTP/1.0').request;
       assert.equal(ctl?.evidence, 'GET /scripts/root.exe?/c+dir\\x07');

@@ -139,7 +139,8 @@ describe('detect/normalise', () => {
   describe('sanitiseLine', () => {
     it('escapes control and non-ASCII characters and marks a cut', () => {
       assert.equal(sanitiseLine('GET /\x00\x1b[31m\u00e9\u2028', 100), 'GET /\\x00\\x1b[31m\\xe9\\u2028');
-      assert.equal(sanitiseLine('abcdef', 3), 'abc...');
+      assert.equal(sanitiseLine('abcdefgh', 6), 'abc...', 'the ellipsis counts in the bound');
+      assert.equal(sanitiseLine('ab\x01cdef', 7), 'ab...', 'an escape is never cut in half');
       assert.equal(sanitiseLine('abc', 3), 'abc');
     });
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { toLookupAddress } from '../../src/geoip/address.js';
+import { toLookupAddress } from '../../src/geoip/lookup-address.js';
 import { AsnCsvError, AsnRangeTable, MAX_ASN_LINE } from '../../src/geoip/asn-table.js';
 
 function ipv4(text: string): number {

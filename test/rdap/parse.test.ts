@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { formatPrefix, parseAddr, rangeToPrefixes } from '../../src/rdap/address.js';
+import { formatPrefix, parseAddr, rangeToPrefixes } from '../../src/rdap/prefix.js';
 import { backoffDelay, checkMailbox, findAbuseContact, parseRetryAfter } from '../../src/rdap/index.js';
 import { parseNetwork } from '../../src/rdap/network.js';
 import { deeplyNested, fixture } from './support.js';

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { LineParser, LogRecord } from '../record.js';
-import { splitRequestLine } from '../record.js';
+import { splitLoggedRequest } from '../record.js';
 import { headerValue, normaliseAddress, parseClfDate, parseStatus } from './common.js';
 
 /**
@@ -23,7 +23,7 @@ export function parseClfLine(line: string): LogRecord | 'skip' | null {
   if (!m) return null;
   const ip = pickAddress(line.slice(0, m.index));
   if (ip === null) return null;
-  const { method, target } = splitRequestLine(unescapeLogged(m[2]!));
+  const { method, target } = splitLoggedRequest(unescapeLogged(m[2]!));
   const record: LogRecord = { ip, at: parseClfDate(m[1]!), method, target, status: parseStatus(m[3]) };
   const referer = headerValue(m[5] === undefined ? undefined : unescapeLogged(m[5]));
   const userAgent = headerValue(m[6] === undefined ? undefined : unescapeLogged(m[6]));

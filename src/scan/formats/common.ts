@@ -1,19 +1,7 @@
-import { isIP } from 'node:net';
-import ipaddr from 'ipaddr.js';
 
 const MONTHS: Record<string, number> = { jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11 };
 
-/** An address as the proxy would report it (IPv4-mapped IPv6 unwrapped, IPv6 compressed); other text as is. */
-export function normaliseAddress(address: string): string {
-  const version = isIP(address);
-  if (version === 4) return address; // already canonical; skips ipaddr.js on the common path
-  if (version === 0) return address;
-  try {
-    return ipaddr.process(address).toString();
-  } catch {
-    return address;
-  }
-}
+export { normaliseAddress } from '../../address.js';
 
 /** `10/Oct/2004:04:20:13 -0400` (Apache/nginx); also the numeric-month variant `06/10/2021:…` cPanel writes. */
 export function parseClfDate(text: string): Date | null {

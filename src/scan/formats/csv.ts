@@ -1,5 +1,5 @@
 import type { LineParser, LogRecord } from '../record.js';
-import { splitRequestLine } from '../record.js';
+import { splitLoggedRequest } from '../record.js';
 import { headerValue, normaliseAddress, parseIsoDate, parseStatus } from './common.js';
 
 /**
@@ -38,7 +38,7 @@ function toRecord(columns: Map<string, number>, cells: string[]): LogRecord | nu
   if (!host || url === undefined) return null;
   const [date = '', time = ''] = (get('date time') ?? '').split(' ');
   // The Method column may be empty for non-HTTP garbage; then the URL column holds what came.
-  const logged = get('method') ? { method: get('method')!.toUpperCase(), target: url } : splitRequestLine(url);
+  const logged = get('method') ? { method: get('method')!.toUpperCase(), target: url } : splitLoggedRequest(url);
   const record: LogRecord = {
     ip: normaliseAddress(host),
     at: parseIsoDate(date, time, get('time zone') ?? ''),

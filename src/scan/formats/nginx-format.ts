@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { LineParser, LogRecord } from '../record.js';
-import { splitRequestLine } from '../record.js';
+import { splitLoggedRequest } from '../record.js';
 import { headerValue, normaliseAddress, parseClfDate, parseIsoDate, parseStatus } from './common.js';
 
 /**
@@ -177,7 +177,7 @@ function clientAddress(fields: Record<string, string>, clientField: string | und
 }
 
 function requestOf(fields: Record<string, string>): { method: string; target: string } {
-  if (fields.request !== undefined) return splitRequestLine(fields.request);
+  if (fields.request !== undefined) return splitLoggedRequest(fields.request);
   const uri = fields.request_uri ?? (fields.uri !== undefined ? `${fields.uri}${fields.args ? `?${fields.args}` : ''}` : '');
   return { method: (fields.request_method ?? '').toUpperCase(), target: uri };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import ipaddr from 'ipaddr.js';
-import { MAX_ADDRESS_TEXT, toLookupAddress } from '../../src/geoip/address.js';
+import { MAX_ADDRESS_TEXT, toLookupAddress } from '../../src/geoip/lookup-address.js';
 
 describe('geoip address parsing', () => {
   it('reads a global IPv4 address as one 32-bit number', () => {

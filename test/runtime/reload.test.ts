@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startWormwatch, type Wormwatch } from '../src/runtime/serve.js';
-import { loadOptions } from '../src/config/load.js';
-import type { Signature } from '../src/detect/types.js';
-import type { DetectionEvent } from '../src/detect/detection.js';
-import { createLogger } from '../src/log.js';
-import { rulesReloadExtension } from '../src/runtime/extensions/reload.js';
-import { startOrigin, type Origin } from './helpers/origin.js';
-import { GUARDED_NODE_ARGS } from './helpers/no-network.js';
+import { startWormwatch, type Wormwatch } from '../../src/runtime/serve.js';
+import { loadOptions } from '../../src/config/load.js';
+import type { Signature } from '../../src/detect/types.js';
+import type { DetectionEvent } from '../../src/detect/detection.js';
+import { createLogger } from '../../src/log.js';
+import { rulesReloadExtension } from '../../src/runtime/extensions/reload.js';
+import { startOrigin, type Origin } from '../helpers/origin.js';
+import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
 
 const userRule: Signature = {
   id: 'user-custom-probe', family: 'scanner', title: 'Custom probe', description: 'A probe for /custom-probe.', references: [],
@@ -180,9 +180,9 @@ describe('SIGHUP on a running wormwatch serve', () => {
     this.timeout(60_000); // a child Node process with tsx takes seconds to start on two busy cores
     const rulesFile = join(dir, 'rules.json');
     writeFileSync(rulesFile, '[]');
-    const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const child = spawn(process.execPath, [...GUARDED_NODE_ARGS, main, 'serve', '--upstream', origin.url, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--rules', rulesFile, '--notify', 'off'], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)), env: { PATH: process.env.PATH ?? '', WORMWATCH_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: fileURLToPath(new URL('../..', import.meta.url)), env: { PATH: process.env.PATH ?? '', WORMWATCH_DATA_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Record<string, unknown>[] = [];
     let buffer = '';
