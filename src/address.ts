@@ -25,3 +25,22 @@ export function normaliseAddress(text: string | undefined): string {
   if (text === undefined) return 'unknown';
   return canonicalIp(text) ?? text;
 }
+
+/** True when `addr` lies in one of the CIDRs (or equals one of the single addresses); IPv4 also matches IPv4-mapped ranges. */
+export function matchesAny(addr: ipaddr.IPv4 | ipaddr.IPv6, cidrs: readonly string[]): boolean {
+  for (const c of cidrs) {
+    try {
+      const [net, bits] = c.includes('/') ? ipaddr.parseCIDR(c) : cidrOfOne(c);
+      const probe = net.kind() === addr.kind() ? addr : addr instanceof ipaddr.IPv4 && net.kind() === 'ipv6' ? addr.toIPv4MappedAddress() : null;
+      if (probe && probe.match(net, bits)) return true;
+    } catch {
+      // Validated at config load; an unparsable entry simply matches nothing.
+    }
+  }
+  return false;
+}
+
+function cidrOfOne(a: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  const p = ipaddr.process(a);
+  return [p, p.kind() === 'ipv4' ? 32 : 128];
+}

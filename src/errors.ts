@@ -54,6 +54,10 @@ export const BadFramingError = define('ERR_BAD_FRAMING', 400, 'an HTTP/1.0 reque
 
 // Block mode.
 export const BlockedError = define('ERR_BLOCKED', 403, 'request blocked');
+/** The client's address is banned (`--ban-ttl`, `POST /bans`); answered with --block-status and Retry-After. */
+export const BannedError = define('ERR_BANNED', 403, 'banned: too many probes from this address; try again later');
+/** The path served a secret before (`--block-exposures`); refused until the operator lifts the block. */
+export const ExposedPathError = define('ERR_EXPOSED_PATH', 403, 'request blocked');
 /** The request-target is longer than the matcher reads, so it cannot be judged whole. */
 export const TargetTooLongError = define('ERR_TARGET_TOO_LONG', 414, 'request-targets over %s characters are refused in block mode');
 /** The header block is larger than the matcher reads, so it cannot be judged whole. */
@@ -64,6 +68,10 @@ export const AdminUnauthorizedError = define('ERR_ADMIN_UNAUTHORIZED', 401, 'sen
 export const AdminHostError = define('ERR_ADMIN_HOST', 403, 'without --admin-token only a loopback Host (localhost, 127.0.0.1, [::1]) is served');
 export const AdminCrossSiteError = define('ERR_ADMIN_CROSS_SITE', 403, 'a request from another site\'s page may not change anything here');
 export const NotFoundError = define('ERR_NOT_FOUND', 404, '%s');
+export const PayloadTooLargeError = define('ERR_PAYLOAD_TOO_LARGE', 413, 'request bodies over %s bytes are refused');
+export const UnsupportedMediaTypeError = define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'send the body as Content-Type: application/json');
+/** `POST /bans` when bans cannot apply (monitor mode) or of an address `--allow` covers. */
+export const BanRefusedError = define('ERR_BAN_REFUSED', 409, '%s');
 export const InternalError = define('ERR_INTERNAL', 500, 'internal error');
 
 // The command line and the configuration: exit status 2.

@@ -16,15 +16,17 @@ export function createLogger(level: string = 'info', destination?: DestinationSt
 }
 
 /** The fields of the one log line written per detection (also what dashboards grep for). */
-export function detectionLogFields(event: DetectionEvent): Record<string, string> {
+export function detectionLogFields(event: DetectionEvent): Record<string, string | number> {
   const { signature, stage } = event.verdict;
+  const answer = event.answer;
   return {
-    event: 'detection',
+    event: answer?.exposure ? 'exposure' : 'detection',
     ip: event.ip,
     signature: signature.id,
     family: signature.family,
     stage,
     action: event.action,
     request: event.requestLine,
+    ...(answer ? { status: answer.status, path: answer.path } : {}),
   };
 }

@@ -8,7 +8,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * addresses, no paths): outcomes, codes, states and reasons come from the fixed lists below.
  */
 
-export const REQUEST_OUTCOMES = ['forwarded', 'blocked', 'observed', 'error', 'aborted'] as const;
+export const REQUEST_OUTCOMES = ['forwarded', 'blocked', 'banned', 'observed', 'error', 'aborted'] as const;
+export const BAN_REASON_LABELS = ['request', '404', 'storm', 'manual', 'exposure'] as const;
+export const BAN_SKIP_REASONS = ['allow', 'loopback', 'trusted-proxy'] as const;
 export const NOTICE_RESULTS = ['queued', 'sent', 'retried', 'failed', 'suppressed'] as const;
 export const SUPPRESSION_REASONS = ['not-eligible', 'hourly-cap', 'domain-cap', 'outbox-full'] as const;
 export const DROP_REASONS = ['handoff-full', 'unwritten-at-exit'] as const;
@@ -47,7 +49,7 @@ export function createMetrics(version: string, registry: Registry = new Registry
   const metrics = {
     registry,
     proxy: {
-      requests: counter(r, 'wormwatch_requests_total', 'Requests handled by the proxy, by outcome (forwarded, blocked, observed in --intake/--mirror mode, error, aborted: the client left before the origin answered).', ['outcome'], { outcome: REQUEST_OUTCOMES }),
+      requests: counter(r, 'wormwatch_requests_total', 'Requests handled by the proxy, by outcome (forwarded, blocked, banned: refused for a ban or a blocked exposed path, observed in --intake/--mirror mode, error, aborted: the client left before the origin answered).', ['outcome'], { outcome: REQUEST_OUTCOMES }),
       upstreamResponseSeconds: new Histogram({
         name: 'wormwatch_upstream_response_seconds', help: 'Time from forwarding a request to receiving the response headers from the origin.',
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [r],
@@ -61,6 +63,17 @@ export function createMetrics(version: string, registry: Registry = new Registry
       upstreamQueued: watched<number>(r, 'wormwatch_upstream_queued_requests', 'Requests waiting for a free connection to the origin (all --upstream-max-sockets busy); each waits at most --connect-timeout.', [], (g, v) => g.set(v)),
     },
     detections: counter(r, 'wormwatch_detections_total', 'Worm and scanner detections, by signature, family, stage and action taken.', ['signature', 'family', 'stage', 'action']),
+    exposures: counter(r, 'wormwatch_exposures_total', 'Secrets or internal surfaces the origin served to a hunt (a 2xx answer to an exposure signature), by signature.', ['signature']),
+    bans: {
+      active: watched<{ addresses: number; paths: number }>(r, 'wormwatch_bans', 'Bans in force, by kind (address: an address or IPv6 prefix; path: an exposed path blocked by --block-exposures).', ['kind'], (g, v) => {
+        g.set({ kind: 'address' }, v.addresses);
+        g.set({ kind: 'path' }, v.paths);
+      }),
+      total: counter(r, 'wormwatch_bans_total', 'Bans imposed, by reason (request, 404, storm: the detection that earned it; manual: POST /bans; exposure: a blocked exposed path).', ['reason'], { reason: BAN_REASON_LABELS }),
+      evicted: counter(r, 'wormwatch_bans_evicted_total', 'Bans (or ended bans remembered for repeat offenders) dropped, the oldest first, to stay within --ban-max.'),
+      skipped: counter(r, 'wormwatch_bans_skipped_total', 'Offenders never banned automatically, by why: allow (--allow), loopback, trusted-proxy (a --trust-proxy peer: banning it would ban everyone behind it).', ['why'], { why: BAN_SKIP_REASONS }),
+      fileUp: watched<boolean>(r, 'wormwatch_ban_file_up', '1 while bans.sqlite can be written, 0 while its disk refuses (bans stay in force from memory).', [], (g, up) => g.set(up ? 1 : 0)),
+    },
     offenders: new Gauge({ name: 'wormwatch_offenders', help: 'Offenders currently remembered in the bounded offender cache.', registers: [r] }),
     buildInfo: new Gauge({ name: 'wormwatch_build_info', help: 'Always 1; the version label says which wormwatch is running.', labelNames: ['version', 'node'] as const, registers: [r] }),
     notices: {
@@ -94,6 +107,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export type ProxyMetrics = Metrics['proxy'];
 export type NoticeMetricHandles = Metrics['notices'];
 export type RuleMetrics = Metrics['rules'];
+export type BanMetricHandles = Metrics['bans'];
 
 /** Metrics only the primary reports: summing them over `--workers` processes would count them N times. */
-export const PRIMARY_ONLY = ['wormwatch_build_info', 'wormwatch_offenders', 'wormwatch_workers', 'wormwatch_rules_loaded', 'wormwatch_rules_last_reload_success', 'wormwatch_notice_queue', 'wormwatch_outbox_up'];
+export const PRIMARY_ONLY = ['wormwatch_build_info', 'wormwatch_offenders', 'wormwatch_workers', 'wormwatch_rules_loaded', 'wormwatch_rules_last_reload_success', 'wormwatch_notice_queue', 'wormwatch_outbox_up', 'wormwatch_bans', 'wormwatch_ban_file_up'];

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { WormwatchError } from '../errors.js';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, type WormwatchError } from '../errors.js';
 
 /**
  * A route on the admin server. `path` is matched exactly, or, when it ends in `/`, as a prefix
@@ -27,4 +27,44 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 export function sendError(res: http.ServerResponse, err: WormwatchError, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   sendJson(res, err.status, { error: err.message, code: err.code });
+}
+
+/** Largest JSON body an admin route reads. */
+export const ADMIN_BODY_MAX = 16_384;
+
+/**
+ * The request's JSON body: `Content-Type: application/json` (a form a browser could post from
+ * another site is refused), at most ADMIN_BODY_MAX bytes. Throws an error of the table (415, 413, 400).
+ */
+export async function readJson(req: http.IncomingMessage, max = ADMIN_BODY_MAX): Promise<unknown> {
+  if (!/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) throw new UnsupportedMediaTypeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new PayloadTooLargeError(max);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new BadRequestError('the body is not valid JSON');
+  }
+}
+
+/** `?limit=`: absent gives `fallback`; above `max`, `max`; anything but a positive integer, null. */
+export function parseLimit(raw: string | null, fallback: number, max: number): number | null {
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n < 1 ? null : Math.min(n, max);
+}
+
+/** A percent-decoded path segment (`/offenders/2001%3Adb8%3A%3A1`); '' when it does not decode. */
+export function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return '';
+  }
 }

@@ -6,7 +6,7 @@ import type { OffenderStore } from '../offenders/store.js';
 import { PUBLIC_PATHS, refusalOf } from './guard.js';
 import type { Metrics } from '../metrics.js';
 import { offenderRoutes } from '../offenders/routes.js';
-import { BadRequestError, InternalError, MethodNotAllowedError, NotFoundError } from '../errors.js';
+import { BadRequestError, InternalError, MethodNotAllowedError, NotFoundError, WormwatchError } from '../errors.js';
 import { sendError, sendJson, type AdminRoute } from './route.js';
 
 
@@ -98,6 +98,8 @@ function matchPath(routes: AdminRoute[], pathname: string): AdminRoute[] {
 }
 
 function fail(res: http.ServerResponse, err: unknown, logger?: Logger): void {
+  // A handler's refusal (a bad body, a conflict) is the caller's mistake, answered as such.
+  if (err instanceof WormwatchError && err.status < 500 && !res.headersSent) return sendError(res, err);
   logger?.error({ err }, 'admin request failed');
   if (res.headersSent) {
     res.destroy();

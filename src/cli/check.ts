@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseRequestLine } from '../detect/request-line.js';
-import type { Engine, Stage, Verdict } from '../detect/types.js';
+import { judge } from '../detect/detection.js';
+import { DEFAULT_PROBE_STATUSES } from '../detect/response.js';
+import type { Engine, Verdict } from '../detect/types.js';
 import { addRuleOptions, engineFromFlags } from './rule-options.js';
 
 function collectHeader(value: string, previous: Record<string, string>): Record<string, string> {
@@ -18,7 +20,7 @@ export function register(program: Command): void {
     .description('Judge one request line (and headers) with the catalogue; exit 0 clean, 1 detected, 2 usage error.')
     .argument('<request-line>', 'METHOD target [HTTP/x.y], quoted')
     .option('-H, --header <header>', 'a request header, "Name: value" (repeatable)', collectHeader, {} as Record<string, string>)
-    .option('--status <code>', 'the origin\'s answer; 404-stage signatures apply only to 404 (default: report both stages)')
+    .option('--status <code>', 'the origin\'s answer, judged as the proxy would: a hunt refused or missing is a probe, one served 2xx an exposure (default: report both stages)')
     .option('--json', 'print the verdict as JSON');
   addRuleOptions(cmd).action((line: string, raw: Record<string, unknown>) => {
     const status = raw.status === undefined ? undefined : Number(raw.status);
@@ -40,33 +42,42 @@ export interface CheckResult {
 }
 
 /**
- * The verdict on one request line. Without a status both stages apply (a 404-stage match says it
- * counts only on a 404); with one, 404-stage signatures apply only when it is 404.
+ * The verdict on one request line, as the proxy would judge it (`judge`). Without a status both
+ * stages apply (a 404-stage match says which answers make it count); with one, a 404-stage
+ * signature is judged on it: a probe when refused or missing, an exposure when a 2xx served it.
  */
 export function checkRequest(engine: Engine, line: string, opts: { headers?: Record<string, string>; status?: number | undefined; json?: boolean } = {}): CheckResult {
   const n = engine.normalise(parseRequestLine(line, opts.headers));
-  const stages: Stage[] = opts.status === undefined || opts.status === 404 ? ['request', '404'] : ['request'];
-  let verdict: Verdict | null = null;
-  for (const stage of stages) verdict ??= engine.match(n, stage);
-  const output = opts.json ? `${JSON.stringify(verdictJson(verdict))}\n` : render(verdict, opts.status);
+  const judged = judge(engine, n, opts.status);
+  const verdict = judged?.verdict ?? null;
+  const exposure = judged?.answer?.exposure === true;
+  const output = opts.json ? `${JSON.stringify(verdictJson(verdict, exposure))}\n` : render(verdict, opts.status, exposure);
   return { verdict, exitCode: verdict ? 1 : 0, output };
 }
 
-function verdictJson(v: Verdict | null): unknown {
+function verdictJson(v: Verdict | null, exposure: boolean): unknown {
   if (!v) return { detected: false };
   const s = v.signature;
-  return { detected: true, signature: s.id, family: s.family, stage: v.stage, title: s.title, evidence: v.evidence, ...(v.detail ? { detail: v.detail } : {}), references: s.references };
+  return { detected: true, signature: s.id, family: s.family, stage: v.stage, ...(exposure ? { exposure: true } : {}), title: s.title, evidence: v.evidence, ...(v.detail ? { detail: v.detail } : {}), references: s.references };
 }
 
-function render(v: Verdict | null, status: number | undefined): string {
+function render(v: Verdict | null, status: number | undefined, exposure: boolean): string {
   if (!v) return 'clean: no signature matches\n';
   const s = v.signature;
-  const when = v.stage === '404' && status === undefined ? ' (counts only when the origin answers 404)' : '';
+  const when = v.stage === '404' && status === undefined ? ` (counts when the origin answers ${answersThatCount(s)})` : '';
   return [
-    `detected: ${s.id} (family ${s.family}, ${v.stage} stage)${when}`,
+    `${exposure ? 'exposure' : 'detected'}: ${s.id} (family ${s.family}, ${v.stage} stage)${when}`,
     `  ${s.title}`,
+    ...(exposure ? [`  the origin served what this hunts for (${status}): treat it as leaked`] : []),
     `  evidence: ${v.evidence}`,
     ...(v.detail ? [`  matched in: ${v.detail}`] : []),
     ...(s.references.length ? [`  references: ${s.references.join(', ')}`] : []),
   ].join('\n') + '\n';
+}
+
+/** `404, 401, 403 or 405` (or `anything but 2xx`), and `; a 2xx is an exposure` where it is one. */
+function answersThatCount(s: Verdict['signature']): string {
+  const probe = s.response?.probe ?? DEFAULT_PROBE_STATUSES;
+  const refused = probe === 'any' ? 'anything but 2xx' : probe.join(', ');
+  return s.response?.success === 'exposure' ? `${refused}; a 2xx serving it is an exposure` : refused;
 }

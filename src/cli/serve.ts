@@ -4,6 +4,7 @@ import type { Options } from '../config/options.js';
 import { addOptionFlags, optionsFromFlags } from './options.js';
 import { ConfigError } from '../errors.js';
 import { checkProxyOptions } from '../proxy/validate.js';
+import { checkBanOptions } from '../bans/validate.js';
 
 /** `wormwatch serve`: the proxy, with every option of `optionSpecs` as a flag. */
 export function register(program: Command): void {
@@ -44,11 +45,12 @@ export function register(program: Command): void {
 export function resolveServeOptions(raw: Record<string, unknown>): Options {
   const options = optionsFromFlags(raw);
   checkProxyOptions(options);
+  checkBanOptions(options);
   return options;
 }
 
 function summary(o: Options): string {
-  return `upstream ${o.upstream?.origin ?? '(none)'}, listen ${o.listen.host}:${o.listen.port}, admin ${o.adminListen.host}:${o.adminListen.port}, mode ${o.mode}`;
+  return `upstream ${o.upstream?.origin ?? '(none)'}, listen ${o.listen.host}:${o.listen.port}, admin ${o.adminListen.host}:${o.adminListen.port}, mode ${o.mode}${o.banTtl > 0 ? `, bans ${o.banTtl / 1000}s` : ''}`;
 }
 
 /**

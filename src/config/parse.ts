@@ -41,6 +41,15 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<numb
   };
 }
 
+/** A decimal number from `min` to `max` (`2`, `1.5`). */
+export function decimal(min: number, max: number): Parser<number> {
+  return (raw) => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+(?:\.\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`a number from ${min} to ${max}, such as 2 or 1.5`);
+    return n;
+  };
+}
+
 export const boolean: Parser<boolean> = (raw) => {
   if (typeof raw === 'boolean') return raw;
   if (typeof raw === 'string') {
@@ -66,6 +75,15 @@ export function oneOf<T extends string>(...values: T[]): Parser<T> {
   return (raw) => {
     if (typeof raw === 'string' && (values as string[]).includes(raw)) return raw as T;
     throw new Error(`one of ${values.join(', ')}`);
+  };
+}
+
+/** A comma-separated list (or array) of values from a fixed set, each at most once; at least one. */
+export function someOf<T extends string>(...values: T[]): Parser<T[]> {
+  return (raw) => {
+    const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+    if (items.length === 0 || items.some((s) => !(values as string[]).includes(s))) throw new Error(`a comma-separated list of ${values.join(', ')}`);
+    return [...new Set(items)] as T[];
   };
 }
 

@@ -59,6 +59,11 @@ export function responseVerdict(
   return probe === 'any' || probe.includes(status) ? 'probe' : null;
 }
 
+/** Whether the verdict on `status` depends on the body: a 2xx to an exposure signature with a `confirm` pattern. */
+export function needsBody(signature: Pick<Signature, 'stage' | 'response'>, status: number): boolean {
+  return signature.stage === '404' && status >= 200 && status < 300 && signature.response?.success === 'exposure' && signature.response.confirm !== undefined;
+}
+
 /** The compiled `confirm`; null when it does not compile (validated rules always do), read as "cannot tell": exposure. */
 function confirmPattern(rule: ResponseRule): RegExp | null {
   let re = confirmCache.get(rule);

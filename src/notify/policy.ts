@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { matchesAny } from '../address.js';
 
 /**
  * Who may get a notice. Pure: the caller supplies counts read from the outbox.
@@ -27,30 +28,6 @@ export function eligibility(ip: string, rules: EligibilityRules): Decision {
   if (range !== 'unicast') return { ok: false, reason: `special-purpose address (${range})` };
   if (matchesAny(addr, rules.allow)) return { ok: false, reason: 'address is in --allow' };
   return { ok: true };
-}
-
-/** True when `addr` lies in one of the CIDRs (or equals one of the single addresses). */
-export function matchesAny(addr: ipaddr.IPv4 | ipaddr.IPv6, cidrs: readonly string[]): boolean {
-  for (const c of cidrs) {
-    try {
-      const [net, bits] = c.includes('/') ? ipaddr.parseCIDR(c) : cidrOfOne(c);
-      const probe = net.kind() === addr.kind() ? addr : convert(addr, net.kind());
-      if (probe && probe.match(net, bits)) return true;
-    } catch {
-      // Validated at config load; an unparsable entry simply matches nothing.
-    }
-  }
-  return false;
-}
-
-function cidrOfOne(a: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
-  const p = ipaddr.process(a);
-  return [p, p.kind() === 'ipv4' ? 32 : 128];
-}
-
-function convert(addr: ipaddr.IPv4 | ipaddr.IPv6, kind: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
-  if (kind === 'ipv6' && addr instanceof ipaddr.IPv4) return addr.toIPv4MappedAddress();
-  return null;
 }
 
 export interface CapCounts {

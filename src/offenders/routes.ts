@@ -1,6 +1,6 @@
 import { canonicalIp } from '../address.js';
 import type { OffenderStore } from './store.js';
-import { sendError, sendJson } from '../admin/route.js';
+import { decodeSegment, parseLimit, sendError, sendJson } from '../admin/route.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import type { AdminRoute } from '../admin/route.js';
 
@@ -15,7 +15,7 @@ export function offenderRoutes(offenders: OffenderStore): AdminRoute[] {
       method: 'GET',
       path: '/offenders',
       handle(_req, res, url) {
-        const limit = parseLimit(url.searchParams.get('limit'));
+        const limit = parseLimit(url.searchParams.get('limit'), OFFENDERS_DEFAULT_LIMIT, OFFENDERS_MAX_LIMIT);
         if (limit === null) {
           return sendError(res, new BadRequestError(`limit must be an integer from 1 to ${OFFENDERS_MAX_LIMIT}`));
         }
@@ -35,20 +35,4 @@ export function offenderRoutes(offenders: OffenderStore): AdminRoute[] {
       },
     },
   ];
-}
-
-/** Absent → default; above the maximum → the maximum; anything not a positive integer → null. */
-function parseLimit(raw: string | null): number | null {
-  if (raw === null || raw === '') return OFFENDERS_DEFAULT_LIMIT;
-  if (!/^\d{1,9}$/.test(raw)) return null;
-  const n = Number(raw);
-  return n < 1 ? null : Math.min(n, OFFENDERS_MAX_LIMIT);
-}
-
-function decodeSegment(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return '';
-  }
 }

@@ -12,12 +12,23 @@ export type ProxyOptions = Pick<Options,
   'upstream' | 'listen' | 'mode' | 'blockStatus' | 'trustProxy' | 'trustAllProxies' | 'clientIpHeader' | 'connectTimeout' | 'responseTimeout'
   | 'clientTimeout' | 'headersTimeout' | 'maxHeaderSize' | 'upstreamMaxSockets' | 'shutdownGrace' | 'intake' | 'mirror'>;
 
+/** The bans the request path reads (block mode): in-memory answers, never a wait. */
+export interface BanLookup {
+  /** Milliseconds left of the ban covering this client address, or 0. */
+  remaining(ip: string): number;
+  /** Whether the request's served path is blocked (it served a secret; --block-exposures). */
+  pathBlocked(n: NormalisedRequest): boolean;
+}
+
+export const NO_BANS: BanLookup = { remaining: () => 0, pathBlocked: () => false };
+
 /** What every request handler of one proxy shares; built once in `createProxy`. */
 export interface ProxyContext {
   options: ProxyOptions;
   metrics: ProxyMetrics;
   logger: Logger;
   inspector: Inspector;
+  bans: BanLookup;
   onNotFound: ((ip: string, req: NormalisedRequest, at: Date) => void) | undefined;
   /** The client address of a request (after `--trust-proxy` / `--client-ip-header`). */
   clientAddress(req: IncomingMessage): string;

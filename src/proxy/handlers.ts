@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { TARGET_MAX, HEADER_TEXT_MAX } from '../detect/normalise.js';
-import { BadConnectionHeaderError, BlockedError, UnsupportedUpgradeError, HeadersTooLongError, OpenProxyRequestError, TargetTooLongError, UpgradeWithBodyError, type WormwatchError } from '../errors.js';
+import { BadConnectionHeaderError, BannedError, BlockedError, ExposedPathError, UnsupportedUpgradeError, HeadersTooLongError, OpenProxyRequestError, TargetTooLongError, UpgradeWithBodyError, type WormwatchError } from '../errors.js';
 import type { ProxyContext } from './context.js';
 import { closeIfBodyUnread, sendError, sendRawError, toUpstreamError } from './respond.js';
 import { newExchange, type Exchange } from './exchange.js';
@@ -24,6 +24,7 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
   // Children bound once: the labels object is not rebuilt per request.
   const forwarded = metrics.requests.labels({ outcome: 'forwarded' });
   const aborted = metrics.requests.labels({ outcome: 'aborted' });
+  const banned = metrics.requests.labels({ outcome: 'banned' });
 
   const forwarder = createForwarder({
     upstream,
@@ -36,10 +37,9 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     onResponse(x, proxyRes) {
       metrics.upstreamResponseSeconds.observe((performance.now() - x.started) / 1000);
       forwarded.inc();
-      if (proxyRes.statusCode === 404) {
-        inspector.inspect(x.ip, x.n, '404', 'forwarded');
-        ctx.onNotFound?.(x.ip, x.n, new Date());
-      }
+      const status = proxyRes.statusCode ?? 0;
+      inspector.answered(x.ip, x.n, status, 'forwarded', proxyRes);
+      if (status === 404) ctx.onNotFound?.(x.ip, x.n, new Date());
     },
     onError(x, err) {
       const error = toUpstreamError(err);
@@ -64,6 +64,16 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     const malformed = protocolProblem(req);
     const transferEncoding = stripHopByHop(req.headers);
     const ip = ctx.clientAddress(req);
+    if (blockMode) {
+      // A banned address is answered from memory, uninspected: its next thousand probes would
+      // only cost the matcher, and none of them reaches the origin.
+      const left = ctx.bans.remaining(ip);
+      if (left > 0) {
+        banned.inc();
+        refuse(req, res, transferEncoding, new BannedError(), options.blockStatus, { 'retry-after': String(Math.ceil(left / 1000)) });
+        return undefined;
+      }
+    }
     const n = inspector.normalise(req);
     const accepted = acceptTarget(req);
     const refusal = nominated !== null ? new BadConnectionHeaderError(nominated) : !accepted ? new OpenProxyRequestError() : problem ?? malformed ?? unjudgeable(req);
@@ -76,6 +86,14 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
     if (refusal !== null) {
       metrics.requests.inc({ outcome: 'error' });
       refuse(req, res, transferEncoding, refusal);
+      return undefined;
+    }
+    if (blockMode && ctx.bans.pathBlocked(n)) {
+      // This path served a secret before (--block-exposures): refused, and judged as a hunt the
+      // site refused, so its sender is an offender like any other.
+      banned.inc();
+      refuse(req, res, transferEncoding, new ExposedPathError(), options.blockStatus);
+      inspector.answered(ip, n, options.blockStatus, 'blocked');
       return undefined;
     }
     setForwardedHeaders(req, ctx.isTrustedPeer(req));
@@ -130,8 +148,8 @@ export function forwardingHandlers(ctx: ProxyContext, upstream: URL): Forwarding
 }
 
 /** Answers without forwarding (and without reading the body). */
-function refuse(req: IncomingMessage, res: ServerResponse | Duplex, transferEncoding: string | undefined, error: WormwatchError, status = error.status): void {
-  if ('writeHead' in res) sendError(res, error, closeIfBodyUnread(req, transferEncoding), status);
+function refuse(req: IncomingMessage, res: ServerResponse | Duplex, transferEncoding: string | undefined, error: WormwatchError, status = error.status, headers?: Record<string, string>): void {
+  if ('writeHead' in res) sendError(res, error, { ...headers, ...closeIfBodyUnread(req, transferEncoding) }, status);
   else sendRawError(res, error);
 }
 

@@ -8,9 +8,9 @@ import { MethodNotAllowedError } from '../errors.js';
 import type { DetectionListener } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { clientErrorHandler } from './client-error.js';
-import { addressFunctions, type ProxyContext, type ProxyOptions } from './context.js';
+import { addressFunctions, NO_BANS, type BanLookup, type ProxyContext, type ProxyOptions } from './context.js';
 
-export type { ProxyOptions } from './context.js';
+export type { BanLookup, ProxyOptions } from './context.js';
 import { sendRawError } from './respond.js';
 import { forwardingHandlers } from './handlers.js';
 import { stripHopByHop } from './hop-by-hop.js';
@@ -30,6 +30,8 @@ export interface ProxyDeps {
   onDetection: DetectionListener;
   /** Called for every 404 the origin answers (every request in `--intake` mode). */
   onNotFound?: (ip: string, req: NormalisedRequest, at: Date) => void;
+  /** Block mode: the bans to refuse (default none). */
+  bans?: BanLookup;
 }
 
 export interface ProxyHandle {
@@ -47,6 +49,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandle {
     metrics,
     logger,
     inspector: createInspector(deps.engine, deps.onDetection, logger),
+    bans: deps.bans ?? NO_BANS,
     onNotFound: deps.onNotFound,
     closing: false,
     ...addressFunctions(options),

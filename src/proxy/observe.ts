@@ -18,7 +18,7 @@ export function intakeHandler(ctx: ProxyContext): (req: IncomingMessage, res: Se
     const ip = ctx.clientAddress(req);
     const n = ctx.inspector.normalise(req);
     ctx.inspector.inspect(ip, n, 'request', 'observed');
-    ctx.inspector.inspect(ip, n, '404', 'observed');
+    ctx.inspector.answered(ip, n, 404, 'observed');
     ctx.onNotFound?.(ip, n, new Date());
     ctx.metrics.requests.inc({ outcome: 'observed' });
     // The body is of no interest: the connection closes rather than it being read.

@@ -1,5 +1,6 @@
 import type { AdminRoute } from '../admin/route.js';
 import type { AdminToken } from '../admin/token.js';
+import type { Bans } from '../bans/index.js';
 import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Engine, NormalisedRequest } from '../detect/types.js';
@@ -36,6 +37,8 @@ export interface ExtensionContext {
   metrics: Metrics;
   logger: Logger;
   offenders: OffenderStore;
+  /** The bans (in force only in block mode of `serve`). */
+  bans: Bans;
   /** The engine in use now. */
   engine(): Engine;
   /**

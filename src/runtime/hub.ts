@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { AdminToken } from '../admin/token.js';
+import { Bans } from '../bans/index.js';
 import type { Options } from '../config/options.js';
 import type { DetectionEvent, DetectionListener } from '../detect/detection.js';
 import type { Engine, NormalisedRequest } from '../detect/types.js';
@@ -18,6 +19,8 @@ export interface HubStart {
   adminToken?: AdminToken;
   /** Runs before an engine is swapped in; a throw keeps the old engine (`--workers` reload them). */
   beforeEngineSwap?: (engine: Engine) => Promise<void>;
+  /** `serve`: bans apply (in block mode). A log scan never bans. */
+  serving?: boolean;
 }
 
 /**
@@ -28,6 +31,7 @@ export interface HubStart {
 export interface Hub {
   metrics: Metrics;
   offenders: OffenderStore;
+  bans: Bans;
   engine(): Engine;
   setEngine(engine: Engine): Promise<void>;
   onDetection: DetectionListener;
@@ -35,7 +39,7 @@ export interface Hub {
   /** Hears every detection (after the log line, before the extensions). */
   subscribe(listener: DetectionListener): void;
   extensions: readonly WormwatchExtension[];
-  /** Starts the extensions in order; if one fails, stops those already started and rethrows. */
+  /** Loads the bans, then starts the extensions in order; if one fails, stops those already started and rethrows. */
   startExtensions(): Promise<void>;
   /** Stops the started extensions in reverse order; a failure is logged, not thrown. */
   stopExtensions(): Promise<void>;
@@ -45,6 +49,7 @@ export async function createHub(options: Options, start: HubStart): Promise<Hub>
   const { logger } = start;
   const metrics = createMetrics(VERSION, start.registry);
   const offenders = new OffenderStore({ max: options.offenderMax, ttl: options.offenderTtl, samples: options.offenderSamples, gauge: metrics.offenders });
+  const bans = new Bans(options, { metrics: metrics.bans, logger, active: start.serving === true });
   let engine = start.engine;
   let extensions: WormwatchExtension[] = [];
   const listeners: DetectionListener[] = [];
@@ -53,7 +58,12 @@ export async function createHub(options: Options, start: HubStart): Promise<Hub>
     offenders.record(event);
     const { signature, stage } = event.verdict;
     metrics.detections.inc({ signature: signature.id, family: signature.family, stage, action: event.action });
-    logger.warn(detectionLogFields(event), 'worm probe detected');
+    if (event.answer?.exposure) {
+      metrics.exposures.inc({ signature: signature.id });
+      logger.error(detectionLogFields(event), `secret exposed: ${event.answer.path} was served (${event.answer.status}) to a hunt`);
+    } else logger.warn(detectionLogFields(event), 'worm probe detected');
+    // Before the extensions: the ban is in force by the time the proxy reads its next request.
+    bans.onDetection(event);
     for (const listener of listeners) listener(event);
     for (const ext of extensions) guarded(logger, ext, 'onDetection', () => ext.onDetection?.(event));
   };
@@ -65,15 +75,16 @@ export async function createHub(options: Options, start: HubStart): Promise<Hub>
     engine = next;
   };
   const ctx: ExtensionContext = {
-    options, metrics, logger, offenders, setEngine,
+    options, metrics, logger, offenders, bans, setEngine,
     engine: () => engine,
     emitDetection: onDetection,
     ...(start.adminToken ? { adminToken: start.adminToken } : {}),
   };
   extensions = await Promise.all(start.extensions.map((e) => (typeof e === 'function' ? e(ctx) : e)));
-  const lifecycle = extensionLifecycle(extensions, logger);
+  // The bans load first (the proxy must not listen before the saved bans are in force) and save last.
+  const lifecycle = extensionLifecycle([{ name: 'bans', start: () => bans.start(), stop: () => bans.stop() }, ...extensions], logger);
   return {
-    metrics, offenders, engine: ctx.engine, setEngine, onDetection, onNotFound,
+    metrics, offenders, bans, engine: ctx.engine, setEngine, onDetection, onNotFound,
     subscribe: (listener) => void listeners.push(listener),
     extensions, ...lifecycle,
   };

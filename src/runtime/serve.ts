@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createAdminServer } from '../admin/server.js';
+import { banRoutes } from '../bans/endpoints.js';
 import { adminToken } from '../admin/token.js';
+import type { BanFeed, Bans } from '../bans/index.js';
 import type { Options } from '../config/options.js';
 import type { Engine } from '../detect/types.js';
 import { createLogger, type Logger } from '../log.js';
@@ -21,8 +23,8 @@ export interface StartOptions {
   engine?: Engine;
   /** Default: `defaultExtensions`. Pass `[]` for none. */
   extensions?: ReadonlyArray<WormwatchExtension | ExtensionFactory>;
-  /** Default: `createProxy`. `--workers N` passes one that runs the proxy in worker processes. */
-  proxy?: (deps: ProxyDeps) => Pick<ProxyHandle, 'listen' | 'close'>;
+  /** Default: `createProxy`. `--workers N` passes one that runs the proxy in worker processes (and follows the bans). */
+  proxy?: (deps: ProxyDeps, bans: BanFeed) => Pick<ProxyHandle, 'listen' | 'close'>;
   /** Registry of the metrics; default a new one. `--workers N` passes one that adds up the workers'. */
   registry?: Registry;
   /** Runs before a reloaded engine is swapped in (`--workers N`: the workers rebuild theirs). */
@@ -35,6 +37,7 @@ export interface Wormwatch {
   /** The `--metrics-listen` server (metrics and health only), when one was asked for. */
   metricsAddress: AddressInfo | undefined;
   offenders: OffenderStore;
+  bans: Bans;
   metrics: Metrics;
   logger: Logger;
   engine(): Engine;
@@ -57,11 +60,12 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     extensions: [...(start.extensions ?? defaultExtensions)],
     ...(start.registry ? { registry: start.registry } : {}),
     ...(start.beforeEngineSwap ? { beforeEngineSwap: start.beforeEngineSwap } : {}),
+    serving: true,
   });
   const { metrics, offenders } = hub;
   let ready = false;
-  const proxy = (start.proxy ?? createProxy)({ options, engine: hub.engine, metrics: metrics.proxy, logger, onDetection: hub.onDetection, onNotFound: hub.onNotFound });
-  const routes = hub.extensions.flatMap((e) => e.adminRoutes ?? []);
+  const proxy = (start.proxy ?? createProxy)({ options, engine: hub.engine, metrics: metrics.proxy, logger, onDetection: hub.onDetection, onNotFound: hub.onNotFound, bans: hub.bans }, hub.bans);
+  const routes = [...banRoutes(hub.bans, options.banTtl), ...hub.extensions.flatMap((e) => e.adminRoutes ?? [])];
   const admin = createAdminServer({ metrics, offenders, logger, isReady: () => ready, routes, token: token.current });
   const scrape = options.metricsListen === undefined ? undefined : createAdminServer({ metrics, offenders, logger, isReady: () => ready, publicOnly: true });
   const purge = setInterval(() => offenders.purgeStale(), Math.min(options.offenderTtl, PURGE_INTERVAL_MAX_MS) || PURGE_INTERVAL_MAX_MS);
@@ -101,5 +105,5 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     return stopping;
   };
 
-  return { proxyAddress, adminAddress, metricsAddress, offenders, metrics, logger, engine: hub.engine, setEngine: hub.setEngine, stop };
+  return { proxyAddress, adminAddress, metricsAddress, offenders, bans: hub.bans, metrics, logger, engine: hub.engine, setEngine: hub.setEngine, stop };
 }

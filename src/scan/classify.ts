@@ -11,7 +11,8 @@ export interface Classified {
 
 /**
  * Judges one logged request the way the proxy judges a live one: the request stage first and,
- * when nothing matches there and the logged status is 404, the 404 stage. User-Agent and Referer
+ * when nothing matches there, the 404 stage on the logged status (a hunt answered 404, 401, 403
+ * or 405 is a probe; a secret answered 2xx is an exposure: the log has no body to confirm it). User-Agent and Referer
  * are the only headers a log keeps; they go to header inspection like live headers.
  */
 export function classifyRecord(engine: Engine, record: LogRecord, fallbackTime: () => Date): Classified {
@@ -22,7 +23,9 @@ export function classifyRecord(engine: Engine, record: LogRecord, fallbackTime: 
   const normalised = engine.normalise(view);
   const at = record.at ?? fallbackTime();
   // A log always says the answer; a line that does not (`-`) is judged at the request stage only.
-  const verdict = judge(engine, normalised, record.status ?? 0);
-  const event: DetectionEvent | null = verdict ? { ip: record.ip, verdict, at, action: 'observed', requestLine: verdict.evidence } : null;
+  const judged = judge(engine, normalised, record.status ?? 0);
+  const event: DetectionEvent | null = judged
+    ? { ip: record.ip, verdict: judged.verdict, at, action: 'observed', requestLine: judged.verdict.evidence, ...(judged.answer ? { answer: judged.answer } : {}) }
+    : null;
   return { event, normalised, at };
 }

@@ -73,7 +73,7 @@ describe('admin server', () => {
     assert.deepEqual(samples.filter((s) => s.name === 'wormwatch_build_info').map((s) => s.labels.version), [VERSION]);
     assert.equal(samples.find((s) => s.name === 'wormwatch_offenders')?.value, offenders.size);
     const outcomes = samples.filter((s) => s.name === 'wormwatch_requests_total').map((s) => s.labels.outcome).sort();
-    assert.deepEqual(outcomes, ['aborted', 'blocked', 'error', 'forwarded', 'observed']);
+    assert.deepEqual(outcomes, ['aborted', 'banned', 'blocked', 'error', 'forwarded', 'observed']);
     for (const s of samples.filter((x) => x.name.startsWith('wormwatch_'))) {
       for (const v of Object.values(s.labels)) assert.ok(isIP(v) === 0 && !v.includes('/'), `label value ${v} of ${s.name} is bounded`);
     }

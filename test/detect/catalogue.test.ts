@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import safeRegex from 'safe-regex2';
 import { compileCatalogue, exampleRequest } from '../../src/detect/index.js';
+import { responseVerdict } from '../../src/detect/response.js';
+import { judge } from '../../src/detect/detection.js';
 import { builtinCatalogue, defaultEngine } from '../../src/rules/index.js';
 import type { Signature } from '../../src/detect/index.js';
 
 /** Family names are metric label values: a short fixed set. */
-const FAMILIES = new Set(['codered', 'nimda', 'iis-exploit', 'webdav-overflow', 'share-worm', 'mirai', 'log4shell', 'shellshock', 'php-rce', 'path-traversal', 'scanner']);
+const FAMILIES = new Set(['codered', 'nimda', 'iis-exploit', 'webdav-overflow', 'share-worm', 'mirai', 'log4shell', 'shellshock', 'php-rce', 'path-traversal', 'scanner', 'hunt']);
 
 /** Signatures allowed to have no literals (verified on every request of their methods). */
 const WITHOUT_LITERALS = new Set(['webdav-search-overflow', 'webdav-search-large-body']);
@@ -19,13 +21,13 @@ function checkExamples(sig: Signature): void {
     assert.ok(all.match(n, sig.stage), `the catalogue misses ${ex.request.slice(0, 100)}`);
     const other = sig.stage === 'request' ? '404' : 'request';
     assert.equal(own.match(n, other), null, `${sig.id} matched at the ${other} stage`);
+    if (sig.stage === '404') assert.ok(responseVerdict(sig, ex.status ?? 404, ex.body), `${sig.id}: its example answered ${ex.status ?? 404} is neither a probe nor an exposure`);
   }
   for (const ex of sig.examples.negative) {
     const n = all.normalise(exampleRequest(ex));
-    for (const stage of ['request', '404'] as const) {
-      const v = all.match(n, stage);
-      assert.equal(v, null, `negative example of ${sig.id} matched ${v?.signature.id} at ${stage}: ${ex.request}`);
-    }
+    // Judged at its status (default 404) as the proxy would: a hunt answered 401 by a real Tomcat is no probe.
+    const v = judge(all, n, ex.status ?? 404);
+    assert.equal(v, null, `negative example of ${sig.id} judged ${v?.verdict.signature.id}: ${ex.request}`);
   }
 }
 

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { AggregatorRegistry, Registry } from 'prom-client';
 import type { Options } from '../../config/options.js';
 import { createLogger, type Logger } from '../../log.js';
+import type { BanFeed } from '../../bans/index.js';
 import type { ProxyDeps, ProxyHandle } from '../../proxy/index.js';
 import { startWormwatch, type Wormwatch } from '../serve.js';
 import { RESPAWN_DELAY_MS, SCRAPE_TIMEOUT_MS, type Metric, type ToPrimary, type ToWorker } from './protocol.js';
@@ -34,7 +35,7 @@ export async function startCluster(options: Options, start: { logger?: Logger } 
   const logger = start.logger ?? createLogger(options.logLevel);
   const pool = new WorkerPool(workerCount(options), logger);
   const app = await startWormwatch(options, {
-    logger, registry: new ClusterRegistry(pool), proxy: (deps) => pool.proxy(deps), beforeEngineSwap: () => pool.reload(),
+    logger, registry: new ClusterRegistry(pool), proxy: (deps, bans) => pool.proxy(deps, bans), beforeEngineSwap: () => pool.reload(),
   });
   app.metrics.cluster.workers.watch(() => pool.running);
   return app;
@@ -58,6 +59,7 @@ class WorkerPool {
   #nextId = 0;
   #stopping = false;
   #deps: ProxyDeps | undefined;
+  #bans: BanFeed | undefined;
 
   constructor(
     private readonly count: number,
@@ -68,8 +70,13 @@ class WorkerPool {
     return this.#workers.size;
   }
 
-  proxy(deps: ProxyDeps): Pick<ProxyHandle, 'listen' | 'close'> {
+  proxy(deps: ProxyDeps, bans: BanFeed): Pick<ProxyHandle, 'listen' | 'close'> {
     this.#deps = deps;
+    this.#bans = bans;
+    // The primary decides every ban; each worker keeps a copy for its request path.
+    bans.subscribe((change) => {
+      for (const worker of this.#workers) if (worker.isConnected()) worker.send({ ww: 'ban', change } satisfies ToWorker);
+    });
     return { listen: () => this.#start(), close: (graceMs = deps.options.shutdownGrace) => this.#close(graceMs) };
   }
 
@@ -97,6 +104,7 @@ class WorkerPool {
           listening = true;
           resolve(message.address);
         } else if (message.ww === 'failed') reject(new Error(message.message));
+        else if (message.ww === 'need-bans') worker.send({ ww: 'bans', bans: this.#bans?.snapshot() ?? [] } satisfies ToWorker);
         else this.#onMessage(message);
       });
       worker.once('exit', (code, signal) => {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+import type { Ban, BanChange } from '../../bans/index.js';
 import type { DetectionEvent } from '../../detect/detection.js';
 import type { NormalisedRequest } from '../../detect/types.js';
 
@@ -19,7 +20,17 @@ export type ToPrimary =
   | { ww: 'detection'; event: DetectionEvent }
   | { ww: 'not-found'; ip: string; request: NormalisedRequest; at: Date }
   | { ww: 'metrics'; id: number; metrics: Metric[] }
-  | { ww: 'reloaded'; id: number; error?: string };
+  | { ww: 'reloaded'; id: number; error?: string }
+  /** Before listening: the bans in force, so a new worker never serves a banned address. */
+  | { ww: 'need-bans' };
 
 /** What the primary asks a worker. */
-export type ToWorker = { ww: 'metrics'; id: number } | { ww: 'reload'; id: number } | { ww: 'stop'; graceMs: number };
+export type ToWorker =
+  | { ww: 'metrics'; id: number }
+  | { ww: 'reload'; id: number }
+  | { ww: 'stop'; graceMs: number }
+  | { ww: 'bans'; bans: Ban[] }
+  | { ww: 'ban'; change: BanChange };
+
+/** A worker that gets no ban list within this starts without one (and follows the changes). */
+export const BANS_WAIT_MS = 5_000;

@@ -1,11 +1,12 @@
 import cluster from 'node:cluster';
+import { BanMirror } from '../../bans/mirror.js';
 import type { Options } from '../../config/options.js';
 import { createLogger } from '../../log.js';
 import { createMetrics, PRIMARY_ONLY } from '../../metrics.js';
 import { createProxy } from '../../proxy/index.js';
 import { buildEngine } from '../../rules/index.js';
 import { VERSION } from '../../version.js';
-import { IPC_MAX_PENDING, type Metric, type ToPrimary, type ToWorker } from './protocol.js';
+import { BANS_WAIT_MS, IPC_MAX_PENDING, type Metric, type ToPrimary, type ToWorker } from './protocol.js';
 
 /**
  * A worker: the proxy alone, reporting detections and 404s to the primary. Signals are the
@@ -18,9 +19,15 @@ export async function runWorker(options: Options): Promise<void> {
   for (const name of PRIMARY_ONLY) metrics.registry.removeSingleMetric(name);
   const channel = new PrimaryChannel(metrics.cluster.reportsDropped);
   let engine = buildEngine(options);
+  const bans = new BanMirror(options.banMax, options.banIpv6Prefix);
+  let bansArrived: () => void = () => undefined;
+  const bansLoaded = new Promise<void>((resolve) => {
+    bansArrived = resolve;
+    setTimeout(resolve, BANS_WAIT_MS).unref();
+  });
   // The same proxy wiring as one process, with the hub's hand-off replaced by IPC to the primary.
   const proxy = createProxy({
-    options, metrics: metrics.proxy, logger,
+    options, metrics: metrics.proxy, logger, bans,
     engine: () => engine,
     onDetection: (event) => channel.send({ ww: 'detection', event }),
     // A structured clone keeps own properties only; the engine builds `headers` on first read (a getter).
@@ -34,7 +41,11 @@ export async function runWorker(options: Options): Promise<void> {
     process.exit(0);
   })());
   process.on('message', (message: ToWorker) => {
-    if (message.ww === 'stop') void stop(message.graceMs);
+    if (message.ww === 'bans') {
+      bans.load(message.bans);
+      bansArrived();
+    } else if (message.ww === 'ban') bans.apply(message.change);
+    else if (message.ww === 'stop') void stop(message.graceMs);
     else if (message.ww === 'metrics') {
       void metrics.registry.getMetricsAsJSON().then((m) => channel.reply({ ww: 'metrics', id: message.id, metrics: m as Metric[] }));
     } else if (message.ww === 'reload') {
@@ -51,6 +62,8 @@ export async function runWorker(options: Options): Promise<void> {
   process.on('SIGTERM', () => void stop(options.shutdownGrace));
   // The primary is gone (killed): nobody would hear of detections; drain and leave.
   process.on('disconnect', () => void stop(options.shutdownGrace));
+  channel.reply({ ww: 'need-bans' });
+  await bansLoaded;
   try {
     channel.reply({ ww: 'listening', address: await proxy.listen() });
   } catch (err) {
