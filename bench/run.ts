@@ -6,6 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { defaultEngine } from '../src/rules/index.js';
+import { BanFile } from '../src/bans/store.js';
+import { createLogger } from '../src/log.js';
+import { filledTable } from './lib/ban-table.js';
 import { VERSION } from '../src/version.js';
 import { httpText, runBounded, stopAll, stopChild } from './lib/children.js';
 import { cpuSeconds } from './lib/cpu.js';
@@ -24,6 +27,7 @@ interface Scenario { name: string; path: string; script: string; targets: string
 
 const WARMUP_CHUNK_S = 2;
 
+const silentLogger = createLogger('silent');
 const log = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`); };
 
 async function build(settings: Settings): Promise<string> {
@@ -66,6 +70,10 @@ async function startTargets(settings: Settings, tmp: string, skipped: string[]):
     startWormwatch({ name, originPort: origin.port, mode, tmp, extra });
   targets.set('wormwatch', await ww('wormwatch', 'monitor'));
   targets.set('wormwatch-block', await ww('wormwatch-block', 'block'));
+  // The ban check's cost inside the proxy: block mode with 100,000 bans loaded (none of them the
+  // bench client's, which is loopback and never banned), against wormwatch-block without.
+  seedBans(join(tmp, 'wormwatch-bans-data'), 100_000);
+  targets.set('wormwatch-bans', await ww('wormwatch-bans', 'block', ['--ban-ttl', '1h']));
   if (settings.workers > 1) {
     try {
       targets.set(`wormwatch-${settings.workers}w`, await ww(`wormwatch-${settings.workers}w`, 'monitor', ['--workers', String(settings.workers)]));
@@ -74,6 +82,15 @@ async function startTargets(settings: Settings, tmp: string, skipped: string[]):
     }
   }
   return targets;
+}
+
+/** Writes `n` bans (half IPv4, half IPv6 /64s, none loopback) into `dataDir`/bans.sqlite, as a running wormwatch would. */
+function seedBans(dataDir: string, n: number): void {
+  const table = filledTable(n);
+  const file = new BanFile(dataDir, silentLogger, 2 * n + 400, () => table.values());
+  for (const ban of table.values()) file.change(ban.key, ban);
+  if (!file.flush()) throw new Error(`could not write the seeded bans into ${dataDir}`);
+  file.close();
 }
 
 function scenarios(tmp: string, targets: Map<string, Target>): Scenario[] {
@@ -87,7 +104,7 @@ function scenarios(tmp: string, targets: Map<string, Target>): Scenario[] {
   return [
     { name: '1 KiB', path: '/1k', script: report, targets: plain },
     { name: '100 KiB', path: '/100k', script: report, targets: plain },
-    { name: '1% worms', path: '/1k', script: mix, targets: have(['origin', 'bare', 'nginx', 'wormwatch', 'wormwatch-block', ...workers]) },
+    { name: '1% worms', path: '/1k', script: mix, targets: have(['origin', 'bare', 'nginx', 'wormwatch', 'wormwatch-block', 'wormwatch-bans', ...workers]) },
   ];
 }
 
@@ -125,7 +142,7 @@ async function throughput(settings: Settings, list: Scenario[], targets: Map<str
 }
 
 function ratiosFor(runs: RunRecord[], list: Scenario[]) {
-  const pairs: Array<[string, string]> = [['wormwatch', 'bare'], ['wormwatch', 'nginx'], ['wormwatch', 'origin'], ['bare', 'origin'], ['nginx', 'origin']];
+  const pairs: Array<[string, string]> = [['wormwatch', 'bare'], ['wormwatch', 'nginx'], ['wormwatch', 'origin'], ['bare', 'origin'], ['nginx', 'origin'], ['wormwatch-bans', 'wormwatch-block']];
   const out = [];
   for (const s of list) {
     const extra: Array<[string, string]> = s.targets.filter((t) => t.startsWith('wormwatch-')).map((t) => [t, 'bare']);

@@ -1,7 +1,7 @@
 import { servedPath } from '../detect/detection.js';
 import { sanitiseLine } from '../detect/sanitise.js';
 import type { NormalisedRequest } from '../detect/types.js';
-import { banKey, pathKey } from './key.js';
+import { canonicalBanKey, pathKey } from './key.js';
 import type { BanTable } from './table.js';
 
 /**
@@ -15,7 +15,7 @@ export function banRemaining(table: BanTable, ip: string, ipv6Prefix: number, no
   if (table.size === 0) return 0;
   if (!ip.includes(':')) return table.remaining(ip, now);
   if (!table.hasIpv6) return 0;
-  const key = banKey(ip, ipv6Prefix);
+  const key = canonicalBanKey(ip, ipv6Prefix);
   return key === null ? 0 : table.remaining(key, now);
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { banKey, pathKey } from '../../src/bans/key.js';
+import { banKey, canonicalBanKey, pathKey } from '../../src/bans/key.js';
+import { canonicalIp } from '../../src/address.js';
 import { banLength, nextBan, triggerOf } from '../../src/bans/policy.js';
 import { BanTable, FOREVER, type Ban } from '../../src/bans/table.js';
 import { renderNginxGeo } from '../../src/bans/nginx.js';
@@ -23,6 +24,22 @@ describe('bans/key: what a ban covers', () => {
     assert.equal(banKey('2001:db8:1:2:aaaa::1', 56), '2001:db8:1::/56');
     assert.equal(banKey('2001:db8:1:2ff:aaaa::1', 56), '2001:db8:1:200::/56');
     assert.equal(banKey('2001:db8::1', 128), '2001:db8::1');
+  });
+
+  it('computes the same key on the request path\'s fast way as the sure way, for any address and prefix', () => {
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let k = 0; k < 2000; k++) {
+      // Sparse groups, so that runs of zeros (the `::` of RFC 5952) come in every length and place.
+      const groups = Array.from({ length: 8 }, () => (rand() % 3 === 0 ? (rand() & 0xffff).toString(16) : '0'));
+      const ip = canonicalIp(groups.join(':'))!;
+      const prefix = 16 + (rand() % 113);
+      assert.equal(canonicalBanKey(ip, prefix), banKey(ip, prefix), `${ip}/${prefix}`);
+    }
+    assert.equal(canonicalBanKey('198.51.100.7', 64), '198.51.100.7');
+    for (const bad of ['not:an:address', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::1', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:']) assert.equal(canonicalBanKey(bad, 64), null, bad);
+    assert.equal(canonicalBanKey('::', 64), '::/64');
+    assert.equal(canonicalBanKey('::1', 64), '::/64');
   });
 
   it('refuses what is not an address (a hostile X-Forwarded-For entry cannot become a key)', () => {

@@ -8,10 +8,10 @@ import { cleanEnv, finished, spawnCli } from './run-cli.js';
 
 const CODERED = '/default.ida?NNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNNN%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801=a';
 
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     // agent: false, so each request is a new connection and the cluster spreads them.
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    http.get({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -34,6 +34,35 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The proxy and admin addresses from the `wormwatch listening` log line. */
+function listeningOf(child: ReturnType<typeof spawnCli>): Promise<{ proxy: AddressInfo; admin: AddressInfo }> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const onData = (chunk: Buffer): void => {
+      buffer += chunk.toString('utf8');
+      const line = buffer.split('\n').find((l) => l.includes('"wormwatch listening"'));
+      if (line !== undefined) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(JSON.parse(line) as { proxy: AddressInfo; admin: AddressInfo });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`wormwatch exited (${code}) before listening: ${buffer}`)));
+  });
+}
+
+/** Every one of `n` fresh connections (spread over the workers) gets `status`: polled, since a ban reaches the workers over IPC. */
+async function allAnswer(port: number, n: number, status: number, headers: Record<string, string>): Promise<void> {
+  const end = Date.now() + 5_000;
+  for (;;) {
+    const got = await Promise.all(Array.from({ length: n }, () => get(port, '/', headers)));
+    if (got.every((g) => g.status === status)) return;
+    if (Date.now() > end) throw new Error(`expected ${status} from every worker, got ${got.map((g) => g.status).join(',')}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -72,19 +101,7 @@ describe('wormwatch serve --workers 2', function () {
     );
     const exited = finished(child);
     try {
-      const listening = await new Promise<{ proxy: AddressInfo; admin: AddressInfo }>((resolve, reject) => {
-        let buffer = '';
-        const onData = (chunk: Buffer): void => {
-          buffer += chunk.toString('utf8');
-          const line = buffer.split('\n').find((l) => l.includes('"wormwatch listening"'));
-          if (line !== undefined) {
-            child.stdout!.off('data', onData);
-            resolve(JSON.parse(line) as { proxy: AddressInfo; admin: AddressInfo });
-          }
-        };
-        child.stdout!.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`wormwatch exited (${code}) before listening: ${buffer}`)));
-      });
+      const listening = await listeningOf(child);
       const proxyPort = listening.proxy.port;
       const admin = `http://127.0.0.1:${listening.admin.port}`;
       const workers = childPids(child.pid!);
@@ -122,6 +139,47 @@ describe('wormwatch serve --workers 2', function () {
       const result = await exited;
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(workers.filter(alive), [], 'no worker outlives the primary');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('decides bans in the primary and holds them in every worker, a replacement worker included', async () => {
+    const upstream = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+    const child = spawnCli(
+      ['serve', '--workers', '2', '--upstream', upstream, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--mode', 'block', '--ban-ttl', '1h', '--trust-proxy', '127.0.0.1', '--notify', 'off'],
+      cleanEnv({ WORMWATCH_DATA_DIR: dataDir }),
+    );
+    const exited = finished(child);
+    try {
+      const listening = await listeningOf(child);
+      const port = listening.proxy.port;
+      const admin = `http://127.0.0.1:${listening.admin.port}`;
+      const offender = { 'x-forwarded-for': '198.51.100.7' };
+      assert.equal((await get(port, CODERED, offender)).status, 403);
+      await allAnswer(port, 8, 403, offender);
+      await allAnswer(port, 8, 200, { 'x-forwarded-for': '198.51.100.8' });
+
+      const [first] = childPids(child.pid!);
+      process.kill(first!, 'SIGKILL');
+      const deadline = Date.now() + 10_000;
+      while (!(childPids(child.pid!).length === 2 && !childPids(child.pid!).includes(first!))) {
+        assert.ok(Date.now() < deadline, 'the dead worker was replaced');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await allAnswer(port, 8, 403, offender);
+
+      const made = await fetch(`${admin}/bans`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip: '198.51.100.9', ttl: '1h' }) });
+      assert.equal(made.status, 201);
+      await allAnswer(port, 8, 403, { 'x-forwarded-for': '198.51.100.9' });
+      assert.equal((await fetch(`${admin}/bans/198.51.100.7`, { method: 'DELETE' })).status, 200);
+      await allAnswer(port, 8, 200, offender);
+      const metrics = await (await fetch(`${admin}/metrics`)).text();
+      assert.equal(sample(metrics, 'wormwatch_bans{kind="address"}'), 1, 'the gauge is the primary\'s, not summed over workers');
+      // The killed worker's counts died with it; the 8 refused since are the survivors'.
+      assert.ok(sample(metrics, 'wormwatch_requests_total{outcome="banned"}') >= 8, 'banned requests counted in the workers');
+      child.kill('SIGTERM');
+      assert.equal((await exited).code, 0);
     } finally {
       child.kill('SIGKILL');
     }

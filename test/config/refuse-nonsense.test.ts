@@ -46,6 +46,18 @@ describe('configuration that refuses nonsense (serve --check-config)', function 
     assert.equal(coversEveryAddress(['10.0.0.0/8', '127.0.0.1', '::1/128', 'fc00::/7']), null);
   });
 
+  it('refuses bans that could never apply or grow backwards, and odd ban values', async () => {
+    await refused(['--ban-ttl', '1h'], /--ban-ttl needs --mode block/);
+    await refused(['--block-exposures'], /--block-exposures needs --mode block/);
+    await refused(['--mode', 'block', '--ban-ttl', '8d'], /--ban-ttl-max must be at least --ban-ttl/);
+    await refused(['--mode', 'block', '--ban-on', 'request,sometimes'], /--ban-on.*request, 404, storm/);
+    await refused(['--mode', 'block', '--ban-ttl-factor', '0.5'], /--ban-ttl-factor.*from 1 to 100/);
+    await refused(['--mode', 'block', '--ban-ipv6-prefix', '8'], /--ban-ipv6-prefix.*from 16 to 128/);
+    const ok = await runCli(['serve', ...UPSTREAM, '--mode', 'block', '--ban-ttl', '10m', '--ban-on', '404,storm', '--check-config']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /bans 600s/);
+  });
+
   it('refuses an empty --data-dir', async () => {
     await refused(['--data-dir', ''], /--data-dir.*non-empty/);
   });
