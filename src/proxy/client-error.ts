@@ -13,9 +13,14 @@ type PendingSocket = Duplex & { _httpMessage?: ServerResponse | null };
  * written at once it would arrive in the place of an answer the origin is still preparing, and
  * the client would take it for that request's (a desynchronised response).
  */
-export function clientErrorHandler(logger: Logger): (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => void {
+export function clientErrorHandler(
+  logger: Logger,
+  /** Judges the bytes that could not be parsed (a TLS handshake, an SSH banner, a worm in a broken request); must not throw. */
+  inspectUnparsed?: (socket: Duplex, firstLine: string) => void,
+): (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => void {
   return (err, socket) => {
     logger.debug({ code: err.code, err: err.message }, 'malformed request');
+    if (err.rawPacket !== undefined && err.rawPacket.length > 0 && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') inspectUnparsed?.(socket, firstLine(err.rawPacket));
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
@@ -55,4 +60,18 @@ function afterPending(socket: PendingSocket, then: () => void): void {
   pending.once('close', () => {
     if (!pending.writableFinished) socket.destroy();
   });
+}
+
+/** Most bytes of an unparsable request judged: what nginx would log of it as the request line. */
+export const UNPARSED_LINE_MAX = 8192;
+
+/**
+ * The first line of bytes that were not HTTP, as latin1 (one character per byte, so `\x16\x03`
+ * stays matchable), at most UNPARSED_LINE_MAX bytes: the text a `non-http` signature's `raw`
+ * target sees, as it sees nginx's logged line of the same bytes.
+ */
+export function firstLine(raw: Buffer): string {
+  const head = raw.subarray(0, UNPARSED_LINE_MAX);
+  const end = head.indexOf(10);
+  return head.subarray(0, end < 0 ? head.length : end).toString('latin1').replace(/\r$/, '');
 }

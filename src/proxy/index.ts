@@ -8,6 +8,8 @@ import { MethodNotAllowedError } from '../errors.js';
 import type { DetectionListener } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { clientErrorHandler } from './client-error.js';
+import { normaliseAddress } from '../address.js';
+import { splitRequestLine } from '../detect/request-line.js';
 import { addressFunctions, NO_BANS, type BanLookup, type ProxyContext, type ProxyOptions } from './context.js';
 
 export type { BanLookup, ProxyOptions } from './context.js';
@@ -64,7 +66,7 @@ export function createProxy(deps: ProxyDeps): ProxyHandle {
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(options.headersTimeout / 4))),
   });
   server.timeout = options.clientTimeout;
-  server.on('clientError', clientErrorHandler(logger));
+  server.on('clientError', clientErrorHandler(logger, (socket, line) => inspectUnparsed(ctx, socket, line)));
   server.on('connect', (req: IncomingMessage, socket: Duplex) => refuseConnect(ctx, req, socket));
 
   const upgraded = new Set<Duplex>();
@@ -93,6 +95,21 @@ export function createProxy(deps: ProxyDeps): ProxyHandle {
       destroyForwarder();
     },
   };
+}
+
+/**
+ * Bytes that are not HTTP still say who sent them: a TLS handshake or an SSH banner on the HTTP
+ * port (the `non-http` family), or a worm inside a request too broken to parse. Judged at the
+ * request stage on the first line, as `scan` judges the line nginx logs of the same bytes; the
+ * answer stays the 400 (or 431). The address is the socket peer: no header was parsed to say more.
+ */
+function inspectUnparsed(ctx: ProxyContext, socket: Duplex, line: string): void {
+  try {
+    const ip = normaliseAddress((socket as Duplex & { remoteAddress?: string }).remoteAddress);
+    ctx.inspector.inspect(ip, ctx.inspector.normaliseView(splitRequestLine(line)), 'request', 'observed');
+  } catch (err) {
+    ctx.logger.error({ err }, 'inspecting an unparsable request failed');
+  }
 }
 
 /** CONNECT would open a tunnel to any host: never. Inspected first, so probes are still seen. */

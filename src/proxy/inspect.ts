@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Engine, NormalisedRequest, Stage, Verdict } from '../detect/types.js';
+import type { Engine, NormalisedRequest, RequestView, Stage, Verdict } from '../detect/types.js';
 import { answerDetection, detectionOf, type DetectionAction, type DetectionEvent, type DetectionListener } from '../detect/detection.js';
 import { BODY_HEAD_BYTES, needsBody } from '../detect/response.js';
 import type { Logger } from '../log.js';
@@ -11,6 +11,8 @@ export type { DetectionAction } from '../detect/detection.js';
 export interface Inspector {
   /** Normalises once; the result is reused for the 404 stage. */
   normalise(req: IncomingMessage): NormalisedRequest;
+  /** Normalises a request line that is all there is (bytes that did not parse as HTTP). */
+  normaliseView(view: RequestView): NormalisedRequest;
   /** Matches one stage; on a hit reports it and returns the verdict. */
   inspect(ip: string, n: NormalisedRequest, stage: Stage, action: DetectionAction): Verdict | null;
   /**
@@ -34,6 +36,9 @@ export function createInspector(engine: () => Engine, onDetection: DetectionList
   return {
     normalise(req) {
       return engine().normalise({ method: req.method ?? 'GET', target: req.url ?? '/', headers: req.headers });
+    },
+    normaliseView(view) {
+      return engine().normalise(view);
     },
     inspect(ip, n, stage, action) {
       const event = detectionOf(engine(), n, stage, ip, new Date(), action);
