@@ -1,9 +1,10 @@
+import { MAX_EXPOSED_PATHS, type ExposedPath, type ExposureReport } from './exposures.js';
 import type { ScanProgress } from './index.js';
 import type { ScanSummary } from './summary.js';
 
-/** The human summary `wormwatch scan` prints. */
+/** The human summary `wormwatch scan` prints; exposures first, since they are what to act on. */
 export function renderSummary(s: ScanSummary): string {
-  const out: string[] = [];
+  const out: string[] = exposureLines(s.exposures);
   out.push(`Read ${n(s.lines)} lines from ${s.files.length} input${s.files.length === 1 ? '' : 's'} in ${s.seconds.toFixed(2)} s (${n(s.linesPerSecond)} lines/s): ${n(s.records)} requests, ${n(s.skipped)} header/blank, ${n(s.unparsable)} unparsable.`);
   for (const f of s.files) {
     const error = f.error ? `  ERROR: ${f.error}` : '';
@@ -13,6 +14,7 @@ export function renderSummary(s: ScanSummary): string {
     out.push('', `Unparsable lines (first ${s.unparsableSamples.length} of ${n(s.unparsable)}):`);
     for (const u of s.unparsableSamples) out.push(`  ${u.file}:${u.line}: ${u.text}`);
   }
+  if (s.exposures.hits === 0) out.push('', 'Exposures: none (no hunt for a secret was answered 2xx).');
   out.push('', `Detections: ${n(s.detections.total)}`);
   for (const [family, count] of Object.entries(s.detections.byFamily)) out.push(`  ${family.padEnd(14)} ${n(count).padStart(9)}`);
   if (s.detections.total > 0) {
@@ -22,6 +24,26 @@ export function renderSummary(s: ScanSummary): string {
     for (const o of s.topOffenders) out.push(`  ${o.ip.padEnd(40)} ${n(o.detections).padStart(7)}  ${o.families.join(', ')}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** `EXPOSED: …` and a line per path, then a blank line; nothing when there are none. */
+function exposureLines(e: ExposureReport): string[] {
+  if (e.hits === 0) return [];
+  const count = (value: number, one: string, many: string) => `${n(value)} ${value === 1 ? one : many}`;
+  const out = [`EXPOSED: ${count(e.hits, 'request', 'requests')} hunting for a secret got it (2xx); treat what was served as leaked:`];
+  const width = Math.min(40, Math.max(...e.paths.map((p) => p.path.length)));
+  for (const p of e.paths) {
+    const addresses = `${p.addressesCapped ? 'at least ' : ''}${count(p.addresses, 'address', 'addresses')}`;
+    out.push(`  ${p.path.padEnd(width)}  served ${p.statuses.join('/')} to ${addresses} (${count(p.hits, 'request', 'requests')}) ${period(p)}  [${p.signature}]`);
+  }
+  if (e.unlistedHits > 0) out.push(`  and ${count(e.unlistedHits, 'request', 'requests')} on paths past the first ${MAX_EXPOSED_PATHS} (not listed)`);
+  out.push('  (A log keeps no bodies: a site answering 2xx to every path shows its catch-all page here.)', '');
+  return out;
+}
+
+function period(p: ExposedPath): string {
+  if (p.firstSeen === null || p.lastSeen === null) return 'at no logged time';
+  return p.firstSeen === p.lastSeen ? `at ${p.firstSeen}` : `from ${p.firstSeen} to ${p.lastSeen}`;
 }
 
 /** One status line, rewritten in place on a terminal. */

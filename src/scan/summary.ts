@@ -1,6 +1,7 @@
 import { sanitiseLine } from '../detect/sanitise.js';
 import type { FormatName } from './record.js';
 import type { DetectionEvent } from '../detect/detection.js';
+import { ExposureTally, type ExposureReport } from './exposures.js';
 
 /** Unparsable lines shown in the summary (all are counted). */
 export const UNPARSABLE_SAMPLES = 5;
@@ -21,6 +22,8 @@ export interface FileSummary {
 }
 
 export interface ScanSummary {
+  /** First: secrets the logs show served to hunts, what the site owner must act on. */
+  exposures: ExposureReport;
   files: FileSummary[];
   lines: number;
   records: number;
@@ -46,6 +49,7 @@ export class ScanTally {
   private readonly byStage = new Map<string, number>();
   private readonly bySignature = new Map<string, { family: string; title: string; count: number }>();
   private readonly byAddress = new Map<string, { detections: number; families: Set<string> }>();
+  private readonly exposures = new ExposureTally();
   private readonly started = process.hrtime.bigint();
 
   startFile(file: string): FileSummary {
@@ -74,6 +78,7 @@ export class ScanTally {
     const entry = this.bySignature.get(sig.id) ?? { family: sig.family, title: sig.title, count: 0 };
     entry.count++;
     this.bySignature.set(sig.id, entry);
+    this.exposures.record(event);
     let offender = this.byAddress.get(event.ip);
     if (!offender && this.byAddress.size < MAX_COUNTED_ADDRESSES) {
       offender = { detections: 0, families: new Set() };
@@ -90,6 +95,7 @@ export class ScanTally {
     const sum = (key: 'lines' | 'records' | 'skipped' | 'unparsable') => this.files.reduce((n, f) => n + f[key], 0);
     const lines = sum('lines');
     return {
+      exposures: this.exposures.report(),
       files: this.files,
       lines,
       records: sum('records'),

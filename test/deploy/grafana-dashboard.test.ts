@@ -6,7 +6,12 @@ import { ROOT, run, tempDir } from './support.js';
 import { exportedMetricNames, startWormwatchForMetrics } from './wormwatch-metrics.js';
 
 interface Target { expr: string; refId: string }
-interface Panel { id: number; title: string; type: string; datasource: { uid: string }; gridPos: { x: number; y: number; w: number; h: number }; targets: Target[] }
+interface Threshold { color: string; value: number | null }
+interface Panel {
+  id: number; title: string; type: string; datasource: { uid: string }; gridPos: { x: number; y: number; w: number; h: number }; targets: Target[];
+  fieldConfig?: { defaults: { noValue?: string; thresholds?: { mode: string; steps: Threshold[] } } };
+  options?: { colorMode?: string };
+}
 interface Dashboard {
   uid: string;
   schemaVersion: number;
@@ -35,7 +40,8 @@ describe('deploy/grafana dashboard', function () {
 
   it('has the panels users asked for', () => {
     const titles = dashboard.panels.map((p) => p.title);
-    for (const want of ['Request rate by outcome', 'Upstream latency', 'Detections by family', 'Detections by signature', 'Offenders', 'Notices by result', 'Notice queue depth by state']) {
+    for (const want of ['Request rate by outcome', 'Upstream latency', 'Detections by family', 'Detections by signature', 'Offenders', 'Notices by result', 'Notice queue depth by state',
+      'Secrets exposed by signature', 'Bans in force', 'Banned requests', 'Bans imposed by reason']) {
       assert.ok(titles.includes(want), `missing panel ${want}`);
     }
     const latency = dashboard.panels.find((p) => p.title === 'Upstream latency')!;
@@ -47,6 +53,34 @@ describe('deploy/grafana dashboard', function () {
     for (const p of dashboard.panels) {
       assert.ok(p.gridPos && p.gridPos.w > 0 && p.gridPos.h > 0, `${p.title} has no gridPos`);
       assert.ok(p.targets.length > 0 && new Set(p.targets.map((t) => t.refId)).size === p.targets.length, `${p.title} targets`);
+    }
+  });
+
+  it('shows exposures by signature, green at 0 and red from the first one, and the bans beside the requests they refused', () => {
+    const panel = (title: string) => dashboard.panels.find((p) => p.title === title)!;
+    const exposed = panel('Secrets exposed by signature');
+    assert.equal(exposed.type, 'stat');
+    assert.match(exposed.targets[0]!.expr, /^sum by \(signature\) \(wormwatch_exposures_total\{/);
+    assert.equal(exposed.fieldConfig?.defaults.noValue, '0', 'no exposure series yet reads 0, not "No data"');
+    assert.equal(exposed.options?.colorMode, 'background');
+    const colour = (value: number) => exposed.fieldConfig!.defaults.thresholds!.steps.filter((s) => s.value === null || value >= s.value).at(-1)?.color;
+    assert.deepEqual([colour(0), colour(1), colour(14)], ['green', 'red', 'red']);
+    assert.ok(exposed.gridPos.y <= 4, 'the exposures panel sits at the top, under the headline stats');
+    assert.match(panel('Bans in force').targets[0]!.expr, /sum by \(kind\) \(wormwatch_bans\{/);
+    assert.match(panel('Banned requests').targets[0]!.expr, /wormwatch_requests_total\{[^}]*outcome="banned"/);
+    assert.match(panel('Bans imposed by reason').targets[0]!.expr, /sum by \(reason\) \(rate\(wormwatch_bans_total\{/);
+  });
+
+  it('lays the panels out on the 24-column grid without overlap', () => {
+    const cells = new Map<string, string>();
+    for (const p of dashboard.panels) {
+      const { x, y, w, h } = p.gridPos;
+      assert.ok(x >= 0 && x + w <= 24, `${p.title} is off the grid`);
+      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+        const other = cells.get(`${i},${j}`);
+        assert.equal(other, undefined, `${p.title} overlaps ${other}`);
+        cells.set(`${i},${j}`, p.title);
+      }
     }
   });
 

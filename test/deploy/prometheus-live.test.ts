@@ -3,11 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { wormRequests } from './examples.js';
-import { ROOT, freePort, httpRequest, run, startChild, startOrigin, tempDir, waitFor, type Child } from './support.js';
+import { ROOT, SHIPPED_ALERTS, freePort, httpRequest, run, startChild, startOrigin, tempDir, waitFor, type Child } from './support.js';
 import { startWormwatchForMetrics, type RunningWormwatch } from './wormwatch-metrics.js';
 
 
 interface QueryResult { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
+interface RangeResult { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } }
 
 describe('a real Prometheus scraping wormwatch', function () {
   this.timeout(60_000);
@@ -48,10 +49,10 @@ describe('a real Prometheus scraping wormwatch', function () {
     tmp.remove();
   });
 
-  async function query(q: string): Promise<QueryResult> {
+  async function query<T = QueryResult>(q: string): Promise<T> {
     const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(q)}`);
     assert.equal(res.status, 200);
-    return (await res.json()) as QueryResult;
+    return (await res.json()) as T;
   }
 
   it('reads wormwatch_detections_total back through the query API after worm traffic', async () => {
@@ -74,13 +75,27 @@ describe('a real Prometheus scraping wormwatch', function () {
   it('loads the shipped alert rules', async () => {
     const res = (await (await fetch(`${promUrl}/api/v1/rules?type=alert`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
     const rules = res.data.groups.flatMap((g) => g.rules);
-    assert.deepEqual(rules.map((r) => r.name).sort(), ['WormwatchNoticeBacklogGrowing', 'WormwatchNoticesFailing', 'WormwatchUpstreamErrors', 'WormwatchWormStorm']);
+    assert.deepEqual(rules.map((r) => r.name).sort(), SHIPPED_ALERTS);
     // Rules get evaluated once a second; none may fail against real wormwatch series.
     await waitFor('the rules evaluated', async () => {
       const again = (await (await fetch(`${promUrl}/api/v1/rules?type=alert`)).json()) as typeof res;
       const all = again.data.groups.flatMap((g) => g.rules);
       return all.every((r) => r.health === 'ok') ? true : undefined;
     }, 10_000);
+  });
+
+  it('fires WormwatchSecretExposed on the first exposure of a signature, whose series first appears at 1', async () => {
+    // The origin answers 200 with plain text: served credentials (not a catch-all HTML page).
+    const res = await httpRequest(Number(new URL(ww.proxyUrl).port), '/.aws/credentials');
+    assert.equal(res.status, 200);
+    const firing = await waitFor('WormwatchSecretExposed firing', async () => {
+      const r = (await query('ALERTS{alertname="WormwatchSecretExposed", alertstate="firing"}')).data.result;
+      return r.length > 0 ? r : undefined;
+    }, 20_000);
+    assert.deepEqual(firing.map((a) => [a.metric.signature, a.metric.severity]), [['probe-cloud-credentials', 'critical']]);
+    // increase() alone cannot see it: the series has never held anything but 1.
+    const series = (await query<RangeResult>('wormwatch_exposures_total[1h]')).data.result;
+    assert.deepEqual([...new Set(series.flatMap((s) => s.values.map((v) => v[1])))], ['1']);
   });
 
   it('exports /metrics that promtool check metrics accepts', async () => {

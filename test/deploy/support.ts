@@ -15,6 +15,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** `node --import tsx src/cli/main.ts`, the CLI as a user runs it, without a build step. */
 export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'cli', 'main.ts')] as const;
 
+/** The alerts deploy/prometheus/alerts.yml ships, sorted: a rule added or lost must be meant. */
+export const SHIPPED_ALERTS = ['WormwatchBanFileDown', 'WormwatchNoticeBacklogGrowing', 'WormwatchNoticesFailing', 'WormwatchSecretExposed', 'WormwatchUpstreamErrors', 'WormwatchWormStorm'];
+
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `wormwatch-${prefix}-`));
   // nginx started as root reads site files as its worker user (nobody).
