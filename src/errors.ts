@@ -69,7 +69,7 @@ export const AdminHostError = define('ERR_ADMIN_HOST', 403, 'without --admin-tok
 export const AdminCrossSiteError = define('ERR_ADMIN_CROSS_SITE', 403, 'a request from another site\'s page may not change anything here');
 export const NotFoundError = define('ERR_NOT_FOUND', 404, '%s');
 export const PayloadTooLargeError = define('ERR_PAYLOAD_TOO_LARGE', 413, 'request bodies over %s bytes are refused');
-export const UnsupportedMediaTypeError = define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'send the body as Content-Type: application/json');
+export const UnsupportedMediaTypeError = define('ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'send the body as Content-Type: %s');
 /** `POST /bans` when bans cannot apply (monitor mode) or of an address `--allow` covers. */
 export const BanRefusedError = define('ERR_BAN_REFUSED', 409, '%s');
 export const InternalError = define('ERR_INTERNAL', 500, 'internal error');

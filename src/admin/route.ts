@@ -37,7 +37,22 @@ export const ADMIN_BODY_MAX = 16_384;
  * another site is refused), at most ADMIN_BODY_MAX bytes. Throws an error of the table (415, 413, 400).
  */
 export async function readJson(req: http.IncomingMessage, max = ADMIN_BODY_MAX): Promise<unknown> {
-  if (!/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) throw new UnsupportedMediaTypeError();
+  const text = await readBody(req, 'application/json', max);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BadRequestError('the body is not valid JSON');
+  }
+}
+
+/** A form's fields (`application/x-www-form-urlencoded`, the admin page's forms), at most `max` bytes. */
+export async function readForm(req: http.IncomingMessage, max = 4096): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBody(req, 'application/x-www-form-urlencoded', max));
+}
+
+async function readBody(req: http.IncomingMessage, type: string, max: number): Promise<string> {
+  const given = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (given !== type) throw new UnsupportedMediaTypeError(type);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -45,11 +60,7 @@ export async function readJson(req: http.IncomingMessage, max = ADMIN_BODY_MAX):
     if (size > max) throw new PayloadTooLargeError(max);
     chunks.push(chunk);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new BadRequestError('the body is not valid JSON');
-  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `?limit=`: absent gives `fallback`; above `max`, `max`; anything but a positive integer, null. */

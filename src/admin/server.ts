@@ -92,7 +92,8 @@ async function dispatch(routes: AdminRoute[], req: http.IncomingMessage, res: ht
 function matchPath(routes: AdminRoute[], pathname: string): AdminRoute[] {
   const exact = routes.filter((r) => r.path === pathname);
   if (exact.length > 0) return exact;
-  const prefixed = routes.filter((r) => r.path.endsWith('/') && pathname.startsWith(r.path) && pathname.length > r.path.length);
+  // `/` (the page) is a path of its own, never a prefix of every other.
+  const prefixed = routes.filter((r) => r.path.endsWith('/') && r.path !== '/' && pathname.startsWith(r.path) && pathname.length > r.path.length);
   const longest = Math.max(0, ...prefixed.map((r) => r.path.length));
   return prefixed.filter((r) => r.path.length === longest);
 }

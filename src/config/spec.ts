@@ -45,7 +45,7 @@ export const optionSpecs = [
   spec({ key: 'clientIpHeader', value: '<name>', default: undefined, shownDefault: '(none)', description: 'Header with the client address (e.g. X-Real-IP), believed only from --trust-proxy peers.', parse: p.headerName, scope: 'proxy' }),
   // bans and exposures (src/bans/)
   spec({ key: 'banTtl', value: '<dur>', default: 0, shownDefault: '0 (off)', description: 'Ban an offender for this long: every further request from it gets --block-status and Retry-After, unforwarded (needs --mode block).', parse: p.duration, scope: 'proxy' }),
-  spec({ key: 'banOn', value: '<stages>', default: ['request', '404', 'storm'] as Array<'request' | '404' | 'storm'>, shownDefault: 'request,404,storm', description: 'Which detections ban: request (request stage), 404 (a hunt answered 404/401/403/405, or an exposure), storm (the 404 storm).', parse: p.someOf('request', '404', 'storm'), scope: 'proxy' }),
+  spec({ key: 'banOn', value: '<stages>', default: ['request', '404', 'storm'], shownDefault: 'request,404,storm', description: 'Which detections ban: request (request stage), 404 (a hunt answered 404/401/403/405, or an exposure), storm (the 404 storm).', parse: p.someOf('request', '404', 'storm'), scope: 'proxy' }),
   spec({ key: 'banTtlFactor', value: '<x>', default: 2, shownDefault: '2', description: 'Each ban of an address banned before (within --ban-ttl-max of its last ban ending) lasts this many times longer.', parse: p.decimal(1, 100), scope: 'proxy' }),
   spec({ key: 'banTtlMax', value: '<dur>', default: 604_800_000, shownDefault: '7d', description: 'Longest ban, however often an address comes back; also how long a ban is remembered after it ends.', parse: p.duration, scope: 'proxy' }),
   spec({ key: 'banIpv6Prefix', value: '<bits>', default: 64, shownDefault: '64', description: 'An IPv6 ban covers the whole prefix of this length (a host owns a /64).', parse: p.integer(16, 128), scope: 'proxy' }),
@@ -99,7 +99,8 @@ export const optionSpecs = [
 
 /** Every setting, typed from the table: an option given no default may be undefined. */
 export type Options = {
-  [S in (typeof optionSpecs)[number] as S['key']]: S extends { default: infer D; parse: p.Parser<infer T> } ? (undefined extends D ? T | undefined : T) : never;
+  // Optional exactly when the default is `undefined` (not when inference widened a literal default).
+  [S in (typeof optionSpecs)[number] as S['key']]: S extends { parse: p.Parser<infer T> } ? (S extends { default: undefined } ? T | undefined : T) : never;
 };
 
 

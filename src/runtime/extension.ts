@@ -1,3 +1,4 @@
+import type { PageNotices } from '../admin/page-data.js';
 import type { AdminRoute } from '../admin/route.js';
 import type { AdminToken } from '../admin/token.js';
 import type { Bans } from '../bans/index.js';
@@ -27,6 +28,8 @@ export interface WormwatchExtension {
   onDetection?(event: DetectionEvent): void;
   onNotFound?(ip: string, request: NormalisedRequest, at: Date): void;
   adminRoutes?: AdminRoute[];
+  /** The notice queue for the admin page (the notifier); null while it cannot tell. */
+  noticeStatus?(): PageNotices | null;
   start?(): void | Promise<void>;
   stop?(): void | Promise<void>;
 }

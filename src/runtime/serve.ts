@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createAdminServer } from '../admin/server.js';
 import { banRoutes } from '../bans/endpoints.js';
+import { pageRoutes } from '../admin/page.js';
+import { adminPageData } from './admin-page.js';
 import { adminToken } from '../admin/token.js';
 import type { BanFeed, Bans } from '../bans/index.js';
 import type { Options } from '../config/options.js';
@@ -65,7 +67,12 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
   const { metrics, offenders } = hub;
   let ready = false;
   const proxy = (start.proxy ?? createProxy)({ options, engine: hub.engine, metrics: metrics.proxy, logger, onDetection: hub.onDetection, onNotFound: hub.onNotFound, bans: hub.bans }, hub.bans);
-  const routes = [...banRoutes(hub.bans, options.banTtl), ...hub.extensions.flatMap((e) => e.adminRoutes ?? [])];
+  const page = adminPageData({
+    options, engine: hub.engine, offenders, bans: hub.bans, metrics,
+    notices: () => hub.extensions.map((e) => e.noticeStatus?.() ?? null).find((n) => n !== null) ?? null,
+  });
+  hub.subscribe((event) => page.timeline.detection(event.verdict.signature.family, event.at.getTime()));
+  const routes = [...pageRoutes(page.data, token.current), ...banRoutes(hub.bans, options.banTtl), ...hub.extensions.flatMap((e) => e.adminRoutes ?? [])];
   const admin = createAdminServer({ metrics, offenders, logger, isReady: () => ready, routes, token: token.current });
   const scrape = options.metricsListen === undefined ? undefined : createAdminServer({ metrics, offenders, logger, isReady: () => ready, publicOnly: true });
   const purge = setInterval(() => offenders.purgeStale(), Math.min(options.offenderTtl, PURGE_INTERVAL_MAX_MS) || PURGE_INTERVAL_MAX_MS);
@@ -81,6 +88,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     proxyAddress = await proxy.listen();
   } catch (err) {
     clearInterval(purge);
+    page.stop();
     await proxy.close(0).catch(() => undefined);
     await admin.close();
     await scrape?.close();
@@ -98,6 +106,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
       await proxy.close(graceMs);
       await hub.stopExtensions();
       clearInterval(purge);
+      page.stop();
       await admin.close();
       await scrape?.close();
       logger.info('wormwatch stopped');
