@@ -34,8 +34,6 @@ export interface PageSummary {
 export interface PageOffender extends Offender {
   /** `AS63949 Akamai Connected Cloud`, or null when unknown. */
   network: string | null;
-  /** ISO 3166 code, or null. */
-  country: string | null;
   /** Milliseconds left of a ban covering it, or 0. */
   bannedForMs: number;
 }

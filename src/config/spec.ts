@@ -53,6 +53,9 @@ export const optionSpecs = [
   spec({ key: 'blockExposures', default: false, shownDefault: 'false', description: 'Block mode: once a secret was served (an exposure), answer every later request for that path with --block-status, until lifted (DELETE /exposures).', parse: p.boolean, scope: 'proxy' }),
   spec({ key: 'operatorEmail', value: '<addr>', default: undefined, shownDefault: '(none)', description: 'Mail this address at once when a secret is served (an exposure); once per path per day, outside the notice caps.', parse: p.mailbox, scope: 'proxy' }),
   // offenders
+  spec({ key: 'geoip', value: '<bool>', default: true, shownDefault: 'true', description: 'Look up each new offender\'s network (AS number and organisation) and country in the packaged databases (--no-geoip: do not load them; about 30 MB).', parse: p.boolean }),
+  spec({ key: 'geoipAsnDb', value: '<file>', default: undefined, shownDefault: '(packaged @ip-location-db/asn)', description: 'A GeoLite2-ASN (or compatible) .mmdb file to use instead of the packaged AS data.', parse: p.nonEmptyText }),
+  spec({ key: 'geoipCountryDb', value: '<file>', default: undefined, shownDefault: '(packaged @ip-location-db country)', description: 'A GeoLite2-Country or -City (or compatible) .mmdb file to use instead of the packaged country data.', parse: p.nonEmptyText }),
   spec({ key: 'offenderMax', value: '<n>', default: 100_000, shownDefault: '100000', description: 'Most offenders remembered; the least recently seen are dropped.', parse: p.integer(1, 10_000_000) }),
   spec({ key: 'offenderTtl', value: '<dur>', default: 86_400_000, shownDefault: '24h', description: 'Offenders not seen for this long are forgotten.', parse: p.duration }),
   spec({ key: 'offenderSamples', value: '<n>', default: 5, shownDefault: '5', description: 'Sample request lines kept per offender.', parse: p.integer(0, 100) }),

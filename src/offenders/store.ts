@@ -19,6 +19,17 @@ export interface Offender {
   samples: string[];
   /** Reverse-DNS name, filled in later by whoever looks it up (the notifier); null until then. */
   hostname: string | null;
+  /** The network the address is announced from, and its country (`--geoip`); null when unknown. */
+  asn: number | null;
+  asOrg: string | null;
+  country: string | null;
+}
+
+/** What `enrich` tells of an address (the geoip lookup's shape). */
+export interface NetworkOf {
+  asn: number | null;
+  asOrg: string | null;
+  country: string | null;
 }
 
 export interface OffenderStoreOptions {
@@ -36,6 +47,8 @@ export interface OffenderStoreOptions {
   gauge?: { set(value: number): void };
   /** Monotonic clock in ms, for tests of expiry; default performance.now. */
   now?: () => number;
+  /** Network and country of an address, looked up once when it first becomes an offender (synchronous, in-memory). */
+  enrich?: (ip: string) => NetworkOf;
 }
 
 interface Entry {
@@ -49,6 +62,9 @@ interface Entry {
   family: string;
   samples: string[];
   hostname: string | null;
+  asn: number | null;
+  asOrg: string | null;
+  country: string | null;
 }
 
 /**
@@ -63,6 +79,7 @@ export class OffenderStore {
   readonly #maxSignatures: number;
   readonly #maxLineLength: number;
   readonly #gauge: { set(value: number): void } | undefined;
+  readonly #enrich: ((ip: string) => NetworkOf) | undefined;
 
   constructor(options: OffenderStoreOptions) {
     this.#cache = new LRUCache<string, Entry>({
@@ -76,11 +93,12 @@ export class OffenderStore {
     this.#maxSignatures = options.maxSignatures ?? 32;
     this.#maxLineLength = options.maxLineLength ?? 200;
     this.#gauge = options.gauge;
+    this.#enrich = options.enrich;
     this.#gauge?.set(0);
   }
 
-  /** Remembers one detection. Cheap and synchronous: it runs on the request path. */
-  record(event: DetectionEvent): void {
+  /** Remembers one detection; returns the offender's country (for the per-country metric). Cheap and synchronous: it runs on the request path. */
+  record(event: DetectionEvent): string | null {
     const ip = canonicalIp(event.ip) ?? sanitiseLine(event.ip, 64);
     const entry = this.#cache.peek(ip) ?? this.#newEntry(ip, event.at);
     entry.lastSeen = event.at.getTime();
@@ -93,6 +111,7 @@ export class OffenderStore {
     }
     this.#cache.set(ip, entry);
     this.#gauge?.set(this.#cache.size);
+    return entry.country;
   }
 
   /** The offender at this address (any notation of it), or undefined if unknown or expired. */
@@ -135,7 +154,9 @@ export class OffenderStore {
   }
 
   #newEntry(ip: string, at: Date): Entry {
-    return { ip, firstSeen: at.getTime(), lastSeen: at.getTime(), hits: 0, signatures: new Map(), otherHits: 0, family: '', samples: [], hostname: null };
+    // Looked up once per address, not per hit: a flood of one offender costs one lookup.
+    const net = this.#enrich?.(ip) ?? NO_NETWORK;
+    return { ip, firstSeen: at.getTime(), lastSeen: at.getTime(), hits: 0, signatures: new Map(), otherHits: 0, family: '', samples: [], hostname: null, asn: net.asn, asOrg: net.asOrg, country: net.country };
   }
 
   #countSignature(entry: Entry, id: string): void {
@@ -157,5 +178,10 @@ function snapshot(e: Entry): Offender {
     family: e.family,
     samples: [...e.samples],
     hostname: e.hostname,
+    asn: e.asn,
+    asOrg: e.asOrg,
+    country: e.country,
   };
 }
+
+const NO_NETWORK: NetworkOf = Object.freeze({ asn: null, asOrg: null, country: null });

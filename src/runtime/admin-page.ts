@@ -18,8 +18,6 @@ export interface AdminPageSources {
   metrics: Metrics;
   /** The notice queue, from the notifier, or null when notices are off. */
   notices?: () => PageNotices | null;
-  /** Looks up network and country of an address (geoip), when enabled. */
-  network?: (ip: string) => { network: string | null; country: string | null };
 }
 
 /**
@@ -49,7 +47,7 @@ export function adminPageData(src: AdminPageSources): { data: PageData; timeline
       startedAt,
     }),
     offenders: (limit) => src.offenders.list(limit).map((o) => ({
-      ...o, ...(src.network?.(o.ip) ?? { network: null, country: null }), bannedForMs: src.bans.remaining(o.ip),
+      ...o, network: o.asn === null ? null : `AS${o.asn}${o.asOrg ? ` ${o.asOrg}` : ''}`, bannedForMs: src.bans.remaining(o.ip),
     })),
     bans: (limit) => src.bans.list('address', limit).map((b) => ({
       ip: b.key, until: b.until === FOREVER ? null : new Date(b.until), reason: b.reason, signature: b.signature, count: b.count,

@@ -6,7 +6,7 @@ import type { DetectionEvent, DetectionListener } from '../detect/detection.js';
 import type { Engine, NormalisedRequest } from '../detect/types.js';
 import { detectionLogFields, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { OffenderStore } from '../offenders/store.js';
+import { OffenderStore, type NetworkOf } from '../offenders/store.js';
 import { VERSION } from '../version.js';
 import type { ExtensionContext, ExtensionFactory, WormwatchExtension } from './extension.js';
 
@@ -21,6 +21,8 @@ export interface HubStart {
   beforeEngineSwap?: (engine: Engine) => Promise<void>;
   /** `serve`: bans apply (in block mode). A log scan never bans. */
   serving?: boolean;
+  /** Network and country of new offenders (`--geoip`). */
+  geo?: { lookup(ip: string): NetworkOf };
 }
 
 /**
@@ -48,14 +50,19 @@ export interface Hub {
 export async function createHub(options: Options, start: HubStart): Promise<Hub> {
   const { logger } = start;
   const metrics = createMetrics(VERSION, start.registry);
-  const offenders = new OffenderStore({ max: options.offenderMax, ttl: options.offenderTtl, samples: options.offenderSamples, gauge: metrics.offenders });
+  const geo = start.geo;
+  const offenders = new OffenderStore({
+    max: options.offenderMax, ttl: options.offenderTtl, samples: options.offenderSamples, gauge: metrics.offenders,
+    ...(geo ? { enrich: (ip: string) => geo.lookup(ip) } : {}),
+  });
   const bans = new Bans(options, { metrics: metrics.bans, logger, active: start.serving === true });
   let engine = start.engine;
   let extensions: WormwatchExtension[] = [];
   const listeners: DetectionListener[] = [];
 
   const onDetection = (event: DetectionEvent): void => {
-    offenders.record(event);
+    const country = offenders.record(event);
+    metrics.detectionsByCountry.inc({ country: country ?? 'unknown' });
     const { signature, stage } = event.verdict;
     metrics.detections.inc({ signature: signature.id, family: signature.family, stage, action: event.action });
     if (event.answer?.exposure) {

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { OffenderStore } from '../offenders/store.js';
 import type { ExtensionFactory, WormwatchExtension } from './extension.js';
 import { defaultExtensions } from './extensions/index.js';
+import { geoFor } from './geo.js';
 import { createHub } from './hub.js';
 
 /**
@@ -33,7 +34,8 @@ export interface ScanStart {
 }
 
 export async function startScan(options: Options, start: ScanStart): Promise<ScanRuntime> {
-  const hub = await createHub(options, { logger: start.logger, engine: start.engine, extensions: [...(start.extensions ?? defaultExtensions)] });
+  const geo = await geoFor(options);
+  const hub = await createHub(options, { logger: start.logger, engine: start.engine, extensions: [...(start.extensions ?? defaultExtensions)], ...(geo ? { geo } : {}) });
   await hub.startExtensions();
   return {
     engine: hub.engine, offenders: hub.offenders, metrics: hub.metrics,

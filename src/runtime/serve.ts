@@ -4,13 +4,14 @@ import { createAdminServer } from '../admin/server.js';
 import { banRoutes } from '../bans/endpoints.js';
 import { pageRoutes } from '../admin/page.js';
 import { adminPageData } from './admin-page.js';
+import { geoFor } from './geo.js';
 import { adminToken } from '../admin/token.js';
 import type { BanFeed, Bans } from '../bans/index.js';
 import type { Options } from '../config/options.js';
 import type { Engine } from '../detect/types.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { OffenderStore } from '../offenders/store.js';
+import type { NetworkOf, OffenderStore } from '../offenders/store.js';
 import { createProxy, type ProxyDeps, type ProxyHandle } from '../proxy/index.js';
 import { buildEngine } from '../rules/index.js';
 import { VERSION } from '../version.js';
@@ -48,6 +49,11 @@ export interface Wormwatch {
   stop(graceMs?: number): Promise<void>;
 }
 
+async function geoOption(options: Options): Promise<{ geo?: { lookup(ip: string): NetworkOf } }> {
+  const geo = await geoFor(options);
+  return geo ? { geo } : {};
+}
+
 /** Offenders past their TTL are purged at least this often (expiry is otherwise lazy). */
 const PURGE_INTERVAL_MAX_MS = 60_000;
 
@@ -63,6 +69,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     ...(start.registry ? { registry: start.registry } : {}),
     ...(start.beforeEngineSwap ? { beforeEngineSwap: start.beforeEngineSwap } : {}),
     serving: true,
+    ...(await geoOption(options)),
   });
   const { metrics, offenders } = hub;
   let ready = false;
