@@ -81,6 +81,12 @@ export type ConfigError = WormwatchError;
 /** A command was called wrongly (a missing argument, a bad flag value). */
 export const UsageError = define('ERR_USAGE', 500, '%s', 2);
 export type UsageError = WormwatchError;
+/** `wormwatch bans …`: nothing listens at the admin URL (refused, unknown host, unreachable). Exit 1. */
+export const AdminUnreachableError = define('ERR_ADMIN_UNREACHABLE', 502, 'no wormwatch admin server at %s (is `wormwatch serve` running? --admin URL)');
+/** `wormwatch bans …`: the admin server answered with a refusal (401, 404, 409) or something no wormwatch sends. Exit 1. */
+export const AdminAnswerError = define('ERR_ADMIN_ANSWER', 502, '%s');
+/** `wormwatch bans export`: the file could not be written (the old one is left as it was). Exit 1. */
+export const ExportFileError = define('ERR_EXPORT_FILE', 500, '%s');
 /** `wormwatch notices show|retry ID` named a notice the outbox does not hold. */
 export const NoticeNotFoundError = define('ERR_NOTICE_NOT_FOUND', 404, 'no notice %s in the outbox (see wormwatch notices list)', 2);
 

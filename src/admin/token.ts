@@ -23,13 +23,13 @@ type TokenOptions = Pick<Options, 'adminToken' | 'adminTokenFile' | 'adminListen
  */
 export function adminToken(options: TokenOptions, logger?: Logger): AdminToken {
   checkAdminExposure(options);
-  let token = readToken(options);
+  let token = readAdminToken(options);
   return {
     current: () => token,
     reload() {
       if (options.adminTokenFile === undefined) return;
       try {
-        token = readToken(options);
+        token = readAdminToken(options);
       } catch (err) {
         logger?.error({ err: (err as Error).message }, 'admin token file unusable; keeping the token already in force');
       }
@@ -39,9 +39,6 @@ export function adminToken(options: TokenOptions, logger?: Logger): AdminToken {
 
 /** An admin server on anything but loopback needs a token: it serves offenders, notices and reloads. */
 export function checkAdminExposure(options: TokenOptions): void {
-  if (options.adminToken !== undefined && options.adminTokenFile !== undefined) {
-    throw new ConfigError('--admin-token and --admin-token-file cannot be combined: choose one (the file, for a Secret)');
-  }
   const host = options.adminListen.host;
   const loopback = host === 'localhost' || isLoopbackAddress(host);
   if (!loopback && options.adminToken === undefined && options.adminTokenFile === undefined) {
@@ -49,7 +46,14 @@ export function checkAdminExposure(options: TokenOptions): void {
   }
 }
 
-function readToken(options: TokenOptions): string | undefined {
+/**
+ * The token `--admin-token` or `--admin-token-file` gives, or undefined: what the server
+ * requires, and what `wormwatch bans` sends. Throws a one-line ConfigError.
+ */
+export function readAdminToken(options: Pick<Options, 'adminToken' | 'adminTokenFile'>): string | undefined {
+  if (options.adminToken !== undefined && options.adminTokenFile !== undefined) {
+    throw new ConfigError('--admin-token and --admin-token-file cannot be combined: choose one (the file, for a Secret)');
+  }
   let token = options.adminToken;
   const file = options.adminTokenFile;
   if (file !== undefined) {

@@ -30,7 +30,7 @@ export function banRoutes(bans: Bans, defaultTtl: number): AdminRoute[] {
         const limit = parseLimit(url.searchParams.get('limit'), BANS_DEFAULT_LIMIT, BANS_MAX_LIMIT);
         if (limit === null) return sendError(res, new BadRequestError(`limit must be an integer from 1 to ${BANS_MAX_LIMIT}`));
         const all = bans.list('address', Number.MAX_SAFE_INTEGER);
-        sendJson(res, 200, { enabled: bans.enabled, total: all.length, count: Math.min(limit, all.length), bans: all.slice(0, limit).map(view) });
+        sendJson(res, 200, { enabled: bans.enabled, total: all.length, count: Math.min(limit, all.length), bans: all.slice(0, limit).map((b) => view(b)) });
       },
     },
     {

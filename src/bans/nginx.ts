@@ -1,3 +1,4 @@
+import { canonicalIp } from '../address.js';
 import { isPathKey } from './key.js';
 import type { Ban } from './table.js';
 
@@ -26,4 +27,31 @@ export function renderNginxGeo(bans: Iterable<Ban>, now: Date): string {
     ...lines,
     '',
   ].join('\n');
+}
+
+/**
+ * The entries (`ADDRESS 1;` lines, in order) of a geo include, comments and blank lines left
+ * out; or the number of the first line that is anything else. `wormwatch bans export` writes
+ * nothing else into nginx's configuration, whoever answered at the admin URL: a `}` or an
+ * `include` from a hostile answer never reaches nginx. Pure.
+ */
+export function geoEntries(text: string): { entries: string[] } | { badLine: number } {
+  const entries: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(\S+) 1;$/.exec(line);
+    if (m === null || !isAddressOrPrefix(m[1]!)) return { badLine: i + 1 };
+    entries.push(line);
+  }
+  return { entries };
+}
+
+function isAddressOrPrefix(key: string): boolean {
+  if (!ADDRESS_KEY.test(key)) return false;
+  const [address, bits] = key.split('/') as [string, string | undefined];
+  const canonical = canonicalIp(address);
+  if (canonical === null) return false;
+  return bits === undefined || Number(bits) <= (canonical.includes(':') ? 128 : 32);
 }

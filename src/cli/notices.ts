@@ -17,7 +17,7 @@ export interface CliIo {
   err: (s: string) => void;
 }
 
-const stdio: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
+export const stdio: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
 
 interface Common {
   dataDir?: string;

@@ -3,7 +3,7 @@ import { banKey, canonicalBanKey, pathKey } from '../../src/bans/key.js';
 import { canonicalIp } from '../../src/address.js';
 import { banLength, nextBan, triggerOf } from '../../src/bans/policy.js';
 import { BanTable, FOREVER, type Ban } from '../../src/bans/table.js';
-import { renderNginxGeo } from '../../src/bans/nginx.js';
+import { geoEntries, renderNginxGeo } from '../../src/bans/nginx.js';
 import { STORM_SIGNATURE } from '../../src/detect/storm.js';
 import type { DetectionEvent } from '../../src/detect/detection.js';
 import type { Signature } from '../../src/detect/types.js';
@@ -124,5 +124,16 @@ describe('bans/nginx: the geo include', () => {
     const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     assert.deepEqual(lines, ['198.51.100.7 1;', '2001:db8:1:2::/64 1;']);
     assert.match(text, /^# wormwatch bans: 2 in force at 1970-01-01T00:00:10.000Z/);
+  });
+
+  it('reads back what it renders, and names the first line of anything else (what export refuses to write)', () => {
+    const text = renderNginxGeo([ban('198.51.100.7', 0, 20_000), ban('2001:db8:1:2::/64', 0, 20_000)], new Date(10_000));
+    assert.deepEqual(geoEntries(text), { entries: ['198.51.100.7 1;', '2001:db8:1:2::/64 1;'] });
+    for (const [bad, line] of [
+      ['# ok\n198.51.100.7 1;\n}\n', 3], ['include /etc/passwd;\n', 1], ['198.51.100.7 0;\n', 1], ['default 1;\n', 1],
+      ['198.51.100.300 1;\n', 1], ['198.51.100.0/33 1;\n', 1], ['2001:db8::/129 1;\n', 1], [' 198.51.100.7 1;\n', 1], ['198.51.100.7 1; 198.51.100.8 1;\n', 1],
+    ] as const) {
+      assert.deepEqual(geoEntries(bad), { badLine: line }, bad);
+    }
   });
 });

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { defaultEngine } from '../../src/rules/index.js';
 import { buildNjsModule } from '../../src/njs/build.js';
 import { VERSION } from '../../src/version.js';
+import { renderNginxGeo } from '../../src/bans/nginx.js';
 import { JS_MODULE, NGINX, adapt, readSnippet } from './nginx-support.js';
 import { ROOT, run, tempDir } from './support.js';
 
-const INCLUDES = ['front-tls.conf', '404-handoff.conf', 'mirror.conf', 'njs-inline.conf'];
+const INCLUDES = ['front-tls.conf', '404-handoff.conf', 'mirror.conf', 'njs-inline.conf', 'bans.conf'];
 
 describe('nginx.conf.example, the index of the nginx patterns', function () {
   this.timeout(30_000);
@@ -20,10 +21,14 @@ describe('nginx.conf.example, the index of the nginx patterns', function () {
       '-subj', '/CN=localhost', '-keyout', join(tmp.path, 'example.key'), '-out', join(tmp.path, 'example.crt')]);
     assert.equal(gen.code, 0, gen.stderr);
     writeFileSync(join(tmp.path, 'wormwatch.js'), buildNjsModule(defaultEngine().signatures, VERSION));
+    // The geo include as `wormwatch bans export --format nginx` writes it: an address and a prefix.
+    const until = Date.now() + 3_600_000;
+    writeFileSync(join(tmp.path, 'wormwatch-bans.conf'), renderNginxGeo(['198.51.100.7', '2001:db8:1:2::/64'].map((key) => ({ key, since: 0, until, count: 1, reason: 'manual' as const, signature: null })), new Date()));
     // Each snippet with its paths pointed into the temporary folder, nothing else changed.
     const paths: Record<string, Record<string, string>> = {
       'front-tls.conf': { '/etc/nginx/tls/': `${tmp.path}/` },
       'njs-inline.conf': { '/etc/nginx/njs/wormwatch.js': join(tmp.path, 'wormwatch.js'), '/var/log/nginx/': `${tmp.path}/logs/` },
+      'bans.conf': { '/etc/nginx/wormwatch-bans.conf': join(tmp.path, 'wormwatch-bans.conf') },
     };
     for (const name of INCLUDES) writeFileSync(join(tmp.path, name), adapt(readSnippet(name), paths[name] ?? {}));
   });

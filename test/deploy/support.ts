@@ -118,6 +118,8 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
       clearTimeout(timer);
       resolveRun({ code, stdout, stderr });
     });
+    // A child that exits without reading its input (nginx -s reload) fails this write with EPIPE.
+    proc.stdin.on('error', () => undefined);
     proc.stdin.end(opts.input ?? '');
   });
 }

@@ -1,7 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ROOT, cleanEnv, run, tempDir } from './support.js';
+import { send, startApp, type TestApp } from '../helpers/app.js';
+import { adapt } from './nginx-support.js';
+import { CLI, ROOT, cleanEnv, freePort, run, startOrigin, tempDir } from './support.js';
 
 const UNIT = join(ROOT, 'deploy', 'systemd', 'wormwatch.service');
 const ENV_FILE = join(ROOT, 'deploy', 'systemd', 'wormwatch.env');
@@ -97,5 +99,108 @@ describe('deploy/systemd/wormwatch.service', function () {
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe('deploy/systemd/wormwatch-bans-export.{service,timer}', function () {
+  // Each export is a cold `node --import tsx` start: seconds on a busy CI machine.
+  this.timeout(90_000);
+  const serviceText = readFileSync(join(ROOT, 'deploy', 'systemd', 'wormwatch-bans-export.service'), 'utf8');
+  const timerText = readFileSync(join(ROOT, 'deploy', 'systemd', 'wormwatch-bans-export.timer'), 'utf8');
+  const service = parseUnit(serviceText).Service!;
+  const timer = parseUnit(timerText);
+
+  /** The ExecStart shell line as systemd hands it to sh: `$$` unescaped. */
+  function shellLine(): string {
+    const m = /^\/bin\/sh -c '([^']+)'$/.exec(service.ExecStart![0]!);
+    assert.ok(m, `ExecStart is not /bin/sh -c '...': ${service.ExecStart![0]}`);
+    return m[1]!.replace(/\$\$/g, '$');
+  }
+
+  it('runs a oneshot every 30 s from the start, with the server\'s environment file, hardened', () => {
+    assert.deepEqual(timer.Timer?.OnUnitActiveSec, ['30s']);
+    assert.deepEqual(timer.Timer?.OnActiveSec, ['1s']);
+    assert.deepEqual(timer.Timer?.Unit, ['wormwatch-bans-export.service']);
+    assert.deepEqual(timer.Install?.WantedBy, ['timers.target']);
+    assert.deepEqual(service.Type, ['oneshot']);
+    assert.deepEqual(service.EnvironmentFile, [`-${parseUnit(readFileSync(UNIT, 'utf8')).Service!.EnvironmentFile![0]}`], 'the same file as wormwatch.service, optional');
+    for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'ProtectSystem']) assert.deepEqual(service[key], ['yes'], key);
+    assert.match(shellLine(), /wormwatch bans export --format nginx --if-changed \/etc\/nginx\/wormwatch-bans\.conf/);
+  });
+
+  it('passes systemd-analyze verify', async () => {
+    if (!existsSync(SYSTEMD_ANALYZE)) return assert.ok(timer.Timer && service.ExecStart);
+    const tmp = tempDir('systemd-bans');
+    try {
+      writeFileSync(join(tmp.path, 'wormwatch-bans-export.service'), serviceText);
+      writeFileSync(join(tmp.path, 'wormwatch-bans-export.timer'), timerText);
+      const r = await run(SYSTEMD_ANALYZE, ['verify', join(tmp.path, 'wormwatch-bans-export.timer'), join(tmp.path, 'wormwatch-bans-export.service')]);
+      assert.deepEqual((r.stdout + r.stderr).split('\n').filter((l) => l.includes('wormwatch-bans-export')), []);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  describe('its shell line, run with the real CLI against a running server and a stand-in nginx', () => {
+    let origin: Awaited<ReturnType<typeof startOrigin>>;
+    let app: TestApp;
+    let tmp: ReturnType<typeof tempDir>;
+    let include: string;
+    let calls: string;
+    let script: string;
+
+    before(async () => {
+      origin = await startOrigin();
+      app = await startApp({ upstream: `http://127.0.0.1:${origin.port}`, mode: 'block', banTtl: '1h' });
+      tmp = tempDir('systemd-bans-run');
+      include = join(tmp.path, 'wormwatch-bans.conf');
+      calls = join(tmp.path, 'nginx-calls');
+      const quote = (s: string): string => `'${s}'`;
+      const wormwatch = join(tmp.path, 'wormwatch');
+      writeFileSync(wormwatch, `#!/bin/sh\nexec ${CLI.map(quote).join(' ')} "$@"\n`);
+      const nginx = join(tmp.path, 'nginx');
+      // Records each call; `nginx -t` fails when the test asks it to.
+      writeFileSync(nginx, `#!/bin/sh\necho "$*" >> ${quote(calls)}\n[ "$1" != -t ] || exit "\${NGINX_T_STATUS:-0}"\n`);
+      for (const f of [wormwatch, nginx]) chmodSync(f, 0o755);
+      writeFileSync(calls, '');
+      script = adapt(shellLine(), { '/usr/local/bin/wormwatch': wormwatch, '/usr/sbin/nginx': nginx, '/etc/nginx/wormwatch-bans.conf': include });
+    });
+    after(async () => {
+      await app.stop();
+      await origin.close();
+      tmp.remove();
+    });
+
+    const runLine = (env: Record<string, string> = {}) =>
+      run('/bin/sh', ['-c', script], { env: cleanEnv({ WORMWATCH_ADMIN_LISTEN: app.admin.replace('http://', ''), ...env }), timeoutMs: 60_000 });
+    const nginxCalls = (): string[] => readFileSync(calls, 'utf8').split('\n').filter(Boolean);
+    const ban = (ip: string) => send(app.admin, '/bans', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip }) });
+
+    it('tests and reloads nginx after an export that changed the file, and not after one that did not', async () => {
+      await ban('198.51.100.7');
+      const first = await runLine();
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^changed .* \(1 bans\)\n$/);
+      assert.match(readFileSync(include, 'utf8'), /^198\.51\.100\.7 1;$/m);
+      assert.deepEqual(nginxCalls(), ['-t -q', '-s reload']);
+      const second = await runLine();
+      assert.equal(second.code, 0, second.stderr);
+      assert.match(second.stdout, /^unchanged /);
+      assert.deepEqual(nginxCalls(), ['-t -q', '-s reload'], 'no reload for unchanged bans');
+    });
+
+    it('does not reload when nginx -t fails, nor call nginx at all when wormwatch cannot be reached (the unit fails)', async () => {
+      await ban('198.51.100.8');
+      const refused = await runLine({ NGINX_T_STATUS: '1' });
+      assert.equal(refused.code, 1);
+      assert.deepEqual(nginxCalls().slice(2), ['-t -q'], 'tested, not reloaded');
+      const kept = readFileSync(include, 'utf8');
+      const down = await runLine({ WORMWATCH_ADMIN_LISTEN: `127.0.0.1:${await freePort()}` });
+      assert.equal(down.code, 1);
+      assert.match(down.stderr, /^wormwatch: no wormwatch admin server at /);
+      assert.equal(nginxCalls().length, 3, 'nginx not called');
+      assert.equal(readFileSync(include, 'utf8'), kept);
+    });
   });
 });
