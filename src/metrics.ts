@@ -13,7 +13,7 @@ export const BAN_REASON_LABELS = ['request', '404', 'storm', 'manual', 'exposure
 export const BAN_SKIP_REASONS = ['allow', 'loopback', 'trusted-proxy'] as const;
 export const NOTICE_RESULTS = ['queued', 'sent', 'retried', 'failed', 'suppressed'] as const;
 export const SUPPRESSION_REASONS = ['not-eligible', 'hourly-cap', 'domain-cap', 'outbox-full'] as const;
-export const DROP_REASONS = ['handoff-full', 'unwritten-at-exit'] as const;
+export const DROP_REASONS = ['handoff-full', 'unwritten-at-exit', 'operator-daily-cap'] as const;
 export const NOTICE_STATES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed'] as const;
 
 /** A gauge read at scrape time from whatever `watch` last pointed it at (null: leave it unset). */
@@ -78,9 +78,9 @@ export function createMetrics(version: string, registry: Registry = new Registry
     offenders: new Gauge({ name: 'wormwatch_offenders', help: 'Offenders currently remembered in the bounded offender cache.', registers: [r] }),
     buildInfo: new Gauge({ name: 'wormwatch_build_info', help: 'Always 1; the version label says which wormwatch is running.', labelNames: ['version', 'node'] as const, registers: [r] }),
     notices: {
-      total: counter(r, 'wormwatch_notices_total', 'Notices by result, each notice counted once per result: queued (ready to send), sent, retried (a temporary failure), failed, suppressed (policy or cap).', ['result'], { result: NOTICE_RESULTS }),
+      total: counter(r, 'wormwatch_notices_total', 'Notices (operator mail included) by result, each notice counted once per result: queued (ready to send), sent, retried (a temporary failure), failed, suppressed (policy or cap).', ['result'], { result: NOTICE_RESULTS }),
       suppressed: counter(r, 'wormwatch_notices_suppressed_total', 'Suppressed notices by reason: not-eligible (private or --allow address), hourly-cap, domain-cap, outbox-full.', ['reason'], { reason: SUPPRESSION_REASONS }),
-      dropped: counter(r, 'wormwatch_notices_dropped_total', 'Detections that could not become a notice: handoff-full (the in-memory hand-off held its maximum of addresses), unwritten-at-exit (the outbox could not be written before exit).', ['reason'], { reason: DROP_REASONS }),
+      dropped: counter(r, 'wormwatch_notices_dropped_total', 'Detections that could not become a notice: handoff-full (the in-memory hand-off held its maximum of addresses or exposed paths), unwritten-at-exit (the outbox could not be written before exit), operator-daily-cap (an exposure after the day\'s 20 operator mails).', ['reason'], { reason: DROP_REASONS }),
       queue: watched<Record<string, number>>(r, 'wormwatch_notice_queue', 'Notices in the outbox, by state.', ['state'], (g, counts) => {
         for (const state of NOTICE_STATES) g.set({ state }, counts[state] ?? 0);
       }),

@@ -7,10 +7,9 @@ import { duration } from '../config/parse.js';
 import { ConfigError, NoticeNotFoundError, UsageError } from '../errors.js';
 import { summarise } from '../notify/routes.js';
 import { Outbox } from '../notify/outbox.js';
-import { renderSettings } from '../notify/index.js';
-import { renderNotice } from '../notify/render.js';
+import { messageOf } from '../notify/message.js';
 import { composeRaw, showMessage } from '../notify/show.js';
-import { NOTICE_STATES, type NoticeState } from '../notify/types.js';
+import { NOTICE_KINDS, NOTICE_STATES, type NoticeKind, type NoticeState } from '../notify/types.js';
 
 export interface CliIo {
   out: (s: string) => void;
@@ -33,19 +32,22 @@ export function register(program: Command, io: CliIo = stdio): void {
   const common = (c: Command) =>
     c.option('--data-dir <dir>', 'directory holding outbox.sqlite (default ./wormwatch-data; env WORMWATCH_DATA_DIR)').option('-c, --config <file>', 'JSON or YAML options file');
 
-  common(notices.command('list').description('List notices, newest first.'))
+  common(notices.command('list').description('List notices (to offenders and to the operator), newest first.'))
     .option('--state <state>', `only this state: ${NOTICE_STATES.join(', ')}`)
+    .option('--kind <kind>', `only this kind: ${NOTICE_KINDS.join(', ')} (mail about an exposure)`)
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON instead of a table')
-    .action((o: Common & { state?: string; limit: string; json?: boolean }) =>
+    .action((o: Common & { state?: string; kind?: string; limit: string; json?: boolean }) =>
       withOutbox(o, (box) => {
         if (o.state !== undefined && !NOTICE_STATES.includes(o.state as NoticeState)) throw new UsageError(`invalid --state ${o.state}: expected one of ${NOTICE_STATES.join(', ')}`);
+        if (o.kind !== undefined && !NOTICE_KINDS.includes(o.kind as NoticeKind)) throw new UsageError(`invalid --kind ${o.kind}: expected one of ${NOTICE_KINDS.join(', ')}`);
         const limit = Number(o.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`invalid --limit ${o.limit}: expected a positive integer`);
-        const rows = box.list({ state: o.state as NoticeState | undefined, limit }).map(summarise);
+        const rows = box.list({ state: o.state as NoticeState | undefined, kind: o.kind as NoticeKind | undefined, limit }).map(summarise);
         if (o.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
-        io.out(`${['ID', 'STATE', 'IP', 'HOSTNAME', 'SIGNATURE', 'HITS', 'CREATED', 'REASON'].join('\t')}\n`);
-        for (const r of rows) io.out(`${[r.id, r.state, r.ip, r.hostname ?? '-', r.signature, r.hits, r.createdAt, r.reason ?? ''].join('\t')}\n`);
+        // HOSTNAME holds an operator mail's exposed path: it has no host name, and the table stays one width.
+        io.out(`${['ID', 'STATE', 'KIND', 'IP', 'HOSTNAME/PATH', 'SIGNATURE', 'HITS', 'CREATED', 'REASON'].join('\t')}\n`);
+        for (const r of rows) io.out(`${[r.id, r.state, r.kind, r.ip, (r.kind === 'operator' ? r.path : r.hostname) ?? '-', r.signature, r.hits, r.createdAt, r.reason ?? ''].join('\t')}\n`);
       }),
     );
 
@@ -55,9 +57,9 @@ export function register(program: Command, io: CliIo = stdio): void {
       withOutbox(o, async (box, options) => {
         const row = box.get(noticeId(id));
         if (!row) throw new NoticeNotFoundError(noticeId(id));
-        io.err(`notice ${row.id}: ${row.state}${row.reason ? ` (${summarise(row).reason})` : ''}, ${row.attempts} attempt(s)\n`);
+        io.err(`notice ${row.id}${row.kind === 'operator' ? ' (operator mail)' : ''}: ${row.state}${row.reason ? ` (${summarise(row).reason})` : ''}, ${row.attempts} attempt(s)\n`);
         if (row.state === 'suppressed') return io.out(`(no message: suppressed notices keep only their facts)\n${JSON.stringify(summarise(row), null, 2)}\n`);
-        const message = renderNotice(row, box.text(row.text_id, row.signature), options.noticeRecipients, renderSettings(options));
+        const message = messageOf(row, box.text(row.text_id, row.signature), options);
         io.out(o.raw ? `${message.bcc.length ? `(envelope Bcc: ${message.bcc.join(', ')})\n` : ''}${await composeRaw(message)}` : showMessage(message));
       }),
     );

@@ -5,6 +5,7 @@ import { addOptionFlags, optionsFromFlags } from './options.js';
 import { ConfigError } from '../errors.js';
 import { checkProxyOptions } from '../proxy/validate.js';
 import { checkBanOptions } from '../bans/validate.js';
+import { checkNotifyOptions } from '../notify/mode.js';
 
 /** `wormwatch serve`: the proxy, with every option of `optionSpecs` as a flag. */
 export function register(program: Command): void {
@@ -16,12 +17,9 @@ export function register(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const options = resolveServeOptions(raw);
       if (raw.checkConfig) {
-        // The rules that would otherwise only fire at start-up: smtp needs --smtp-url, the admin
-        // port's key, and the rule files themselves (loaded and validated, as start-up would).
-        const [{ notifyMode }, { adminToken }, { buildEngine }] = await Promise.all([
-          import('../notify/index.js'), import('../admin/token.js'), import('../rules/index.js'),
-        ]);
-        notifyMode(options);
+        // The rules that would otherwise only fire at start-up: the admin port's key, and the rule
+        // files themselves (loaded and validated, as start-up would).
+        const [{ adminToken }, { buildEngine }] = await Promise.all([import('../admin/token.js'), import('../rules/index.js')]);
         adminToken(options);
         let engine;
         try {
@@ -46,6 +44,7 @@ export function resolveServeOptions(raw: Record<string, unknown>): Options {
   const options = optionsFromFlags(raw);
   checkProxyOptions(options);
   checkBanOptions(options);
+  checkNotifyOptions(options);
   return options;
 }
 

@@ -51,7 +51,7 @@ export const optionSpecs = [
   spec({ key: 'banIpv6Prefix', value: '<bits>', default: 64, shownDefault: '64', description: 'An IPv6 ban covers the whole prefix of this length (a host owns a /64).', parse: p.integer(16, 128), scope: 'proxy' }),
   spec({ key: 'banMax', value: '<n>', default: 100_000, shownDefault: '100000', description: 'Most bans (and ended bans remembered for --ban-ttl-factor) held; the oldest go first, counted.', parse: p.integer(1, 10_000_000), scope: 'proxy' }),
   spec({ key: 'blockExposures', default: false, shownDefault: 'false', description: 'Block mode: once a secret was served (an exposure), answer every later request for that path with --block-status, until lifted (DELETE /exposures).', parse: p.boolean, scope: 'proxy' }),
-  spec({ key: 'operatorEmail', value: '<addr>', default: undefined, shownDefault: '(none)', description: 'Mail this address at once when a secret is served (an exposure); once per path per day, outside the notice caps.', parse: p.mailbox, scope: 'proxy' }),
+  spec({ key: 'operatorEmail', value: '<addr>', default: undefined, shownDefault: '(none)', description: 'Mail this address at once when a secret is served (an exposure): once per path per UTC day (at most 20 a day), whatever the source, outside the notice caps. Needs --smtp-url; sent whatever --notify says.', parse: p.mailbox, scope: 'proxy' }),
   // offenders
   spec({ key: 'geoip', value: '<bool>', default: true, shownDefault: 'true', description: 'Look up each new offender\'s network (AS number and organisation) and country in the packaged databases (--no-geoip: do not load them; about 30 MB).', parse: p.boolean }),
   spec({ key: 'geoipAsnDb', value: '<file>', default: undefined, shownDefault: '(packaged @ip-location-db/asn)', description: 'A GeoLite2-ASN (or compatible) .mmdb file to use instead of the packaged AS data.', parse: p.nonEmptyText }),
@@ -67,7 +67,7 @@ export const optionSpecs = [
   // logging
   spec({ key: 'logLevel', value: '<level>', default: 'info', shownDefault: 'info', description: 'Log level: fatal, error, warn, info, debug, trace, silent.', parse: p.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
   // notices
-  spec({ key: 'notify', value: '<mode>', default: undefined, shownDefault: 'outbox (smtp with --smtp-url)', description: 'off: no notices; outbox: render and keep, never send; smtp: send.', parse: p.oneOf('off', 'outbox', 'smtp') }),
+  spec({ key: 'notify', value: '<mode>', default: undefined, shownDefault: 'outbox (smtp with --smtp-url)', description: 'Notices to offenders. off: none; outbox: render and keep, never send; smtp: send. Operator mail (--operator-email) goes whatever this says.', parse: p.oneOf('off', 'outbox', 'smtp') }),
   spec({ key: 'smtpUrl', value: '<url>', default: undefined, shownDefault: '(none)', description: 'SMTP server, smtp[s]://user:pass@host:port.', parse: p.smtpUrl }),
   spec({ key: 'smtpRequireTls', default: false, shownDefault: 'false', description: 'Refuse to send over smtp:// unless STARTTLS succeeds.', parse: p.boolean }),
   spec({ key: 'smtpTlsRejectUnauthorized', value: '<bool>', default: true, shownDefault: 'true', description: 'Verify the SMTP server certificate.', parse: p.boolean }),

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Outbox } from './outbox.js';
 import type { NoticeMetrics } from './metrics.js';
 import type { Sender } from './sender.js';
-import type { NoticeRow, RenderedMessage } from './types.js';
+import type { NoticeKind, NoticeRow, RenderedMessage } from './types.js';
 import { afterFailure, type SendError } from './backoff.js';
 import { SMTP_MAX_CONNECTIONS } from './sender.js';
 
@@ -12,6 +12,8 @@ export interface DeliveryConfig {
   retryMaxMs: number;
   /** How often due notices and expired leases are looked for. */
   pollMs: number;
+  /** The kinds this delivery sends (operator mail goes whatever --notify says; offender notices in smtp mode). */
+  kinds: readonly NoticeKind[];
 }
 
 export interface DeliveryDeps {
@@ -25,8 +27,10 @@ export interface DeliveryDeps {
   onWriteError: (err: unknown) => void;
 }
 
-/** Notices leased and handed to nodemailer at once; the pool queues them. */
+/** Offender notices leased and handed to nodemailer at once; the pool queues them. */
 const CLAIM_MAX = SMTP_MAX_CONNECTIONS * 2;
+/** Operator mails in flight at once, on top: offender notices filling their slots never keep one from the SMTP pool. */
+const OPERATOR_CLAIM_MAX = 2;
 
 /**
  * The send loop: lease due notices, hand them to the SMTP pool, record the outcome. At-least-once:
@@ -34,7 +38,7 @@ const CLAIM_MAX = SMTP_MAX_CONNECTIONS * 2;
  * once the lease runs out.
  */
 export class Delivery {
-  private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly inFlight = new Map<number, { kind: NoticeKind; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private pumping = false;
@@ -53,7 +57,7 @@ export class Delivery {
     clearInterval(this.timer);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
-    await Promise.race([Promise.allSettled([...this.inFlight.values()]), grace]);
+    await Promise.race([Promise.allSettled([...this.inFlight.values()].map((f) => f.done)), grace]);
     clearTimeout(timer);
     this.deps.sender.close();
   }
@@ -64,21 +68,27 @@ export class Delivery {
     if (this.stopped || this.pumping || box === null) return;
     this.pumping = true;
     try {
-      const free = CLAIM_MAX - this.inFlight.size;
-      const rows = free > 0 ? box.claimDue(Date.now(), this.config.leaseMs, free) : [];
+      const rows = box.claimDue(Date.now(), this.config.leaseMs, this.free());
       for (const row of rows) {
         if (this.inFlight.has(row.id)) continue; // our own send outlived the lease; let it finish
-        const p = this.deliver(box, row).finally(() => {
+        const done = this.deliver(box, row).finally(() => {
           this.inFlight.delete(row.id);
           this.pump();
         });
-        this.inFlight.set(row.id, p);
+        this.inFlight.set(row.id, { kind: row.kind, done });
       }
     } catch (err) {
       this.deps.onWriteError(err);
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** How many of each kind may be claimed now. */
+  private free(): Partial<Record<NoticeKind, number>> {
+    const max: Record<NoticeKind, number> = { operator: OPERATOR_CLAIM_MAX, offender: CLAIM_MAX };
+    for (const { kind } of this.inFlight.values()) max[kind]--;
+    return Object.fromEntries(this.config.kinds.map((k) => [k, max[k]]));
   }
 
   private async deliver(box: Outbox, row: NoticeRow): Promise<void> {
@@ -112,7 +122,8 @@ export class Delivery {
     } else if (next.kind === 'failed') {
       this.record(() => box.markFailed(row.id, next.reason, now), row.id);
       metrics.count('failed');
-      this.deps.logger.warn({ notice: row.id, reply: next.reason }, 'notice failed permanently');
+      if (row.kind === 'operator') this.deps.logger.error({ notice: row.id, path: row.path, reply: next.reason }, 'operator mail about an exposure failed permanently');
+      else this.deps.logger.warn({ notice: row.id, reply: next.reason }, 'notice failed permanently');
     }
   }
 

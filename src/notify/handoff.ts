@@ -1,80 +1,102 @@
 import type { DetectionEvent } from '../detect/detection.js';
-import { MAX_SAMPLES, type NoticeFacts } from './types.js';
+import type { LatestNotice, Outbox } from './outbox.js';
+import { MAX_SAMPLES, type NoticeFacts, type SignatureSnapshot } from './types.js';
 import { mergeHit } from './render.js';
+import { parseSamples } from './row.js';
 
 /** Most distinct addresses waiting in the hand-off buffer; beyond it, hits are counted as suppressed. */
 export const HANDOFF_MAX = 10_000;
 
 /**
- * The in-memory hand-off between the request path and the outbox: one merged entry per address,
- * so a thousand hits from one address cost one map entry and one SQLite write. Bounded by
- * HANDOFF_MAX addresses; `add` is O(1) and never does I/O. While the outbox cannot be written
- * (a full or read-only disk), what was taken is put back here, so nothing is lost that fits.
+ * A bounded in-memory hand-off between the request path and the outbox: one merged entry per
+ * key, so a thousand hits of one key cost one map entry and one SQLite write. `put` is O(1) and
+ * never does I/O. While the outbox cannot be written (a full or read-only disk), what was taken
+ * is put back, so nothing is lost that fits.
  */
-export class Handoff {
-  private entries = new Map<string, NoticeFacts>();
+export class KeyedHandoff<F> {
+  private entries = new Map<string, F>();
 
-  constructor(private readonly max = HANDOFF_MAX) {}
+  constructor(private readonly keyOf: (facts: F) => string, private readonly combine: (stored: F, later: F) => F, private readonly max: number) {}
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** False when the buffer is full and the hit was not kept. */
-  add(event: DetectionEvent): boolean {
-    const at = event.at.getTime();
-    const cur = this.entries.get(event.ip);
-    if (cur) {
-      // In place: this buffer owns its entries, and this runs on the request path.
-      cur.hits++;
-      if (at > cur.lastSeen) cur.lastSeen = at;
-      if (at < cur.firstSeen) cur.firstSeen = at;
-      if (cur.samples.length < MAX_SAMPLES) cur.samples = mergeHit(cur, at, event.requestLine).samples;
+  /** Updates the entry of `key` in place, or adds `create()`; false when the buffer is full and the hit was not kept. */
+  protected put(key: string, update: (cur: F) => void, create: () => F): boolean {
+    const cur = this.entries.get(key);
+    if (cur !== undefined) {
+      update(cur);
       return true;
     }
     if (this.entries.size >= this.max) return false;
-    const sig = event.verdict.signature;
-    this.entries.set(event.ip, {
-      ip: event.ip,
-      signature: { id: sig.id, title: sig.title, description: sig.description, references: [...sig.references] },
-      firstSeen: at,
-      lastSeen: at,
-      hits: 1,
-      // The request line was sanitised once, when the detection was built.
-      samples: [event.requestLine],
-    });
+    this.entries.set(key, create());
     return true;
   }
 
   /**
    * Returns entries a failed write had taken, merged with hits that came meanwhile. Returns how
-   * many addresses did not fit (the buffer filled up with new ones in the meantime).
+   * many did not fit (the buffer filled up with new keys in the meantime).
    */
-  putBack(batch: readonly NoticeFacts[]): number {
+  putBack(batch: readonly F[]): number {
     let lost = 0;
     for (const facts of batch) {
-      const cur = this.entries.get(facts.ip);
-      if (cur) this.entries.set(facts.ip, combineFacts(facts, cur));
-      else if (this.entries.size < this.max) this.entries.set(facts.ip, facts);
+      const key = this.keyOf(facts);
+      const cur = this.entries.get(key);
+      if (cur !== undefined) this.entries.set(key, this.combine(facts, cur));
+      else if (this.entries.size < this.max) this.entries.set(key, facts);
       else lost++;
     }
     return lost;
   }
 
   /** Removes and returns up to `n` entries, oldest first. */
-  take(n: number): NoticeFacts[] {
-    const out: NoticeFacts[] = [];
-    for (const [ip, facts] of this.entries) {
+  take(n: number): F[] {
+    const out: F[] = [];
+    for (const [key, facts] of this.entries) {
       if (out.length >= n) break;
       out.push(facts);
-      this.entries.delete(ip);
+      this.entries.delete(key);
     }
     return out;
   }
 }
 
-/** Facts of the same address seen in two batches (stored + newly buffered), combined. */
-export function combineFacts(a: NoticeFacts, b: NoticeFacts): NoticeFacts {
+/** The offender notices' hand-off: one entry per address, at most HANDOFF_MAX addresses. */
+export class Handoff extends KeyedHandoff<NoticeFacts> {
+  constructor(max = HANDOFF_MAX) {
+    super((f) => f.ip, combineFacts, max);
+  }
+
+  /** False when the buffer is full and the hit was not kept. */
+  add(event: DetectionEvent): boolean {
+    const at = event.at.getTime();
+    // In place: this buffer owns its entries, and this runs on the request path.
+    return this.put(event.ip, (cur) => {
+      cur.hits++;
+      if (at > cur.lastSeen) cur.lastSeen = at;
+      if (at < cur.firstSeen) cur.firstSeen = at;
+      if (cur.samples.length < MAX_SAMPLES) cur.samples = mergeHit(cur, at, event.requestLine).samples;
+    }, () => ({
+      ip: event.ip,
+      signature: snapshotOf(event),
+      firstSeen: at,
+      lastSeen: at,
+      hits: 1,
+      // The request line was sanitised once, when the detection was built.
+      samples: [event.requestLine],
+    }));
+  }
+}
+
+/** What the catalogue says about the event's signature, copied (a rules reload must not change a queued notice). */
+export function snapshotOf(event: DetectionEvent): SignatureSnapshot {
+  const sig = event.verdict.signature;
+  return { id: sig.id, title: sig.title, description: sig.description, references: [...sig.references] };
+}
+
+/** Facts of the same address (or exposed path) seen in two batches (stored + newly buffered), combined. */
+export function combineFacts<F extends NoticeFacts>(a: F, b: F): F {
   const samples = [...a.samples];
   for (const s of b.samples) if (samples.length < MAX_SAMPLES && !samples.includes(s)) samples.push(s);
   return {
@@ -84,4 +106,11 @@ export function combineFacts(a: NoticeFacts, b: NoticeFacts): NoticeFacts {
     lastSeen: Math.max(a.lastSeen, b.lastSeen),
     samples,
   };
+}
+
+/** Adds newly buffered `facts` to a stored row; its samples only while it may still be sent (`keepSamples`). */
+export function mergeIntoRow<F extends NoticeFacts>(box: Outbox, row: LatestNotice, facts: F, now: number, keepSamples: boolean): void {
+  const stored: F = { ...facts, hits: row.hits, firstSeen: row.first_seen, lastSeen: row.last_seen, samples: parseSamples(row.samples) };
+  const merged = combineFacts(stored, facts);
+  box.merge(row.id, merged.hits, merged.firstSeen, merged.lastSeen, keepSamples ? merged.samples : null, now);
 }

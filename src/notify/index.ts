@@ -1,25 +1,28 @@
-// Notices to the administrators of offending hosts: the hand-off from the request path, the
-// SQLite outbox, reverse DNS, SMTP delivery and their admin routes. Imports config, errors, admin.
+// Notices to the administrators of offending hosts and mail to the operator about exposures: the
+// hand-offs from the request path, the SQLite outbox, reverse DNS, SMTP delivery and their admin
+// routes. Imports config, errors, admin.
 import type { Logger } from 'pino';
 import type { AdminRoute } from '../admin/route.js';
 import type { NoticeMetricHandles } from '../metrics.js';
 import type { Options } from '../config/options.js';
-import { ConfigError } from '../errors.js';
 import type { DetectionEvent } from '../detect/detection.js';
-import { VERSION } from '../version.js';
 import { noticeRoutes } from './routes.js';
 import { Delivery } from './delivery.js';
 import { diagnose, isCorrupt, onceEvery } from '../storage/disk.js';
 import { openOutbox } from './disk.js';
 import { ReverseDns } from './dns.js';
 import { Handoff } from './handoff.js';
+import { messageOf } from './message.js';
 import { noticeMetrics } from './metrics.js';
+import { OperatorHandoff } from './operator.js';
 import type { Outbox } from './outbox.js';
 import { DISK_RETRY_MS, NoticeQueue } from './queue.js';
-import { renderNotice, type RenderSettings } from './render.js';
 import { createSender } from './sender.js';
+import type { NoticeKind } from './types.js';
+import { checkNotifyOptions } from './mode.js';
 
-export type NotifyMode = 'off' | 'outbox' | 'smtp';
+export { renderSettings } from './message.js';
+export { checkNotifyOptions, notifyMode, type NotifyMode } from './mode.js';
 
 export interface Notifier {
   /** Hands the detection off and returns; never waits on DNS, SQLite or SMTP. */
@@ -38,30 +41,27 @@ export interface NotifierDeps {
 /** Outbox housekeeping (old suppressed rows, domain counts, the row count) runs this often. */
 const HOUSEKEEPING_MS = 600_000;
 
-/** `--notify`, or its default: `smtp` when `--smtp-url` is set, else `outbox`. */
-export function notifyMode(o: Pick<Options, 'notify' | 'smtpUrl'>): NotifyMode {
-  const mode = o.notify ?? (o.smtpUrl ? 'smtp' : 'outbox');
-  if (mode === 'smtp' && !o.smtpUrl) throw new ConfigError('--notify smtp needs --smtp-url, e.g. --smtp-url smtp://user:pass@mail.example.net:587 (or use --notify outbox)');
-  return mode;
-}
-
-export function renderSettings(options: Pick<Options, 'noticeFrom' | 'noticeReplyTo' | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeInterval'>): RenderSettings {
-  return { from: options.noticeFrom, replyTo: options.noticeReplyTo, cc: options.noticeCc, bcc: options.noticeBcc, footer: options.noticeFooter, intervalMs: options.noticeInterval, version: VERSION };
-}
-
 /** The settings the notifier reads, and no others. */
 export type NotifyOptions = Pick<Options,
   'notify' | 'smtpUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized' | 'dataDir' | 'outboxMaxRows' | 'allow'
   | 'noticeAllowPrivate' | 'noticeInterval' | 'noticeMaxPerHour' | 'noticeMaxPerDomainPerHour' | 'noticeFrom' | 'noticeReplyTo' | 'noticeRecipients'
   | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeRetryBase' | 'noticeRetryMax' | 'noticeMaxAge' | 'noticeLease'
-  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl'>;
+  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl' | 'operatorEmail' | 'mode' | 'blockExposures'>;
 
+/**
+ * The notifier: offender notices as `--notify` says, and operator mail about exposures whenever
+ * `--operator-email` is set (with `--smtp-url`; `--notify off` or `outbox` does not hold it back).
+ */
 export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Notifier {
-  const mode = notifyMode(options);
+  const mode = checkNotifyOptions(options);
+  const operatorEmail = options.operatorEmail;
   const logger = deps.logger.child({ component: 'notify' });
-  if (mode === 'off') return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined) };
+  if (mode === 'off' && operatorEmail === undefined) return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined) };
 
   const handoff = new Handoff();
+  const exposures = operatorEmail === undefined ? undefined : new OperatorHandoff();
+  // Operator mail is sent whatever --notify says; offender notices only in smtp mode.
+  const sends: NoticeKind[] = [...(operatorEmail !== undefined ? ['operator' as const] : []), ...(mode === 'smtp' ? ['offender' as const] : [])];
   const box = new OutboxHolder(options.dataDir, logger);
   deps.metrics.queue.watch(() => box.counts());
   deps.metrics.outboxUp.watch(() => box.up);
@@ -70,12 +70,12 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   let delivery: Delivery | undefined;
   let dns: ReverseDns | undefined;
   let housekeeping: NodeJS.Timeout | undefined;
-  const settings = renderSettings(options);
 
   return {
     notify(event) {
-      if (!handoff.add(event)) metrics.dropped('handoff-full');
-      else queue?.schedule();
+      if (mode !== 'off' && !handoff.add(event)) metrics.dropped('handoff-full');
+      if (exposures !== undefined && !exposures.add(event)) metrics.dropped('handoff-full');
+      queue?.schedule();
     },
     async start() {
       box.open();
@@ -83,11 +83,11 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         { servers: options.dnsServer, timeoutMs: options.dnsTimeout, maxInFlight: options.dnsMaxInFlight, cacheTtlMs: options.dnsCacheTtl },
         metrics.dns,
       );
-      if (mode === 'smtp') {
+      if (sends.length > 0) {
         const poll = Math.min(1000, Math.max(20, Math.min(options.noticeRetryBase, options.noticeLease) / 2));
-        delivery = new Delivery({ leaseMs: options.noticeLease, retryBaseMs: options.noticeRetryBase, retryMaxMs: options.noticeRetryMax, pollMs: poll }, {
+        delivery = new Delivery({ leaseMs: options.noticeLease, retryBaseMs: options.noticeRetryBase, retryMaxMs: options.noticeRetryMax, pollMs: poll, kinds: sends }, {
           outbox: () => box.current, sender: createSender(options), metrics, logger,
-          render: (row, outbox) => renderNotice(row, outbox.text(row.text_id, row.signature), options.noticeRecipients, settings),
+          render: (row, outbox) => messageOf(row, outbox.text(row.text_id, row.signature), options),
           onWriteError: (err) => box.failed(err),
         });
       }
@@ -101,29 +101,31 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         maxAgeMs: options.noticeMaxAge,
         dnsMaxInFlight: options.dnsMaxInFlight,
         maxRows: options.outboxMaxRows,
+        offenders: mode !== 'off',
       }, {
         outbox: () => box.current, dns, metrics, logger,
         onWriteError: (err) => box.failed(err),
         onWriteOk: () => box.succeeded(),
         onHostname: (ip, name) => deps.offenders?.setHostname?.(ip, name),
         onReady: () => delivery?.pump(),
-      });
+      }, exposures === undefined ? undefined : { handoff: exposures, recipient: operatorEmail! });
       housekeeping = setInterval(() => box.housekeep(options.noticeInterval), HOUSEKEEPING_MS);
       housekeeping.unref();
       delivery?.start();
       queue.resume();
-      if (handoff.size > 0) queue.schedule();
-      logger.info({ mode, dataDir: options.dataDir }, 'notices enabled');
+      if (queue.pending > 0) queue.schedule();
+      logger.info({ mode, operatorMail: operatorEmail !== undefined, dataDir: options.dataDir }, 'notices enabled');
     },
     async stop() {
       clearInterval(housekeeping);
       queue?.stop();
       // What the request path handed off just before the signal goes to disk before exit (one
       // more try at opening the outbox if its disk refused until now).
-      if (box.current === null && handoff.size > 0) box.open();
-      if (queue !== undefined && !queue.flush() && handoff.size > 0) {
-        metrics.dropped('unwritten-at-exit', handoff.size);
-        logger.error({ addresses: handoff.size }, 'notice outbox could not be written before exit; these detections get no notice');
+      const pending = () => queue?.pending ?? handoff.size;
+      if (box.current === null && pending() > 0) box.open();
+      if (queue !== undefined && !queue.flush() && pending() > 0) {
+        metrics.dropped('unwritten-at-exit', pending());
+        logger.error({ entries: pending() }, 'notice outbox could not be written before exit; these detections get no notice');
       }
       dns?.cancel();
       await delivery?.stop();

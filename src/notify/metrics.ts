@@ -3,8 +3,11 @@ import type { LookupResult } from './dns.js';
 import type { SuppressionReason } from './types.js';
 
 export type NoticeResult = 'queued' | 'sent' | 'retried' | 'failed' | 'suppressed';
-/** Why hits never became a notice: the hand-off was full, or it could not be written before exit. */
-export type DropReason = 'handoff-full' | 'unwritten-at-exit';
+/**
+ * Why hits never became a notice: the hand-off was full, it could not be written before exit, or
+ * (an exposure) the day's operator mails had reached their bound.
+ */
+export type DropReason = 'handoff-full' | 'unwritten-at-exit' | 'operator-daily-cap';
 
 /** What the notifier counts, over the families declared in `src/metrics.ts`. */
 export function noticeMetrics(m: NoticeMetricHandles) {

@@ -1,7 +1,19 @@
 import type Database from 'better-sqlite3';
 
-/** `PRAGMA user_version` of the current layout. 0 is the 0.1 layout (rendered bodies in each row). */
-export const SCHEMA_VERSION = 2;
+/**
+ * `PRAGMA user_version` of the current layout. 0 is the 0.1 layout (rendered bodies in each row);
+ * 2 has no `kind` (every row an offender notice); 3 adds operator mail (`kind`, `path`, `status`,
+ * `recipient`).
+ */
+export const SCHEMA_VERSION = 3;
+
+/** The columns layout 3 added, last in the table as ALTER TABLE puts them. */
+const V3_COLUMNS: ReadonlyArray<[name: string, type: string]> = [
+  ['kind', "TEXT NOT NULL DEFAULT 'offender'"],
+  ['path', 'TEXT'],
+  ['status', 'INTEGER'],
+  ['recipient', 'TEXT'],
+];
 
 /**
  * One row per notice, kept small: suppressed and sent rows hold facts only (address, signature,
@@ -9,6 +21,8 @@ export const SCHEMA_VERSION = 2;
  * is sent or shown. A signature's title, description and references are stored once per version
  * in `signature_texts`, so a notice renders as it was queued even after a rules reload. Samples
  * are kept only for notices that may still be sent or shown as sent (NULL when suppressed).
+ * `kind` tells an offender notice from an operator mail about an exposure, which also keeps the
+ * exposed `path`, the `status` it was served with and its `recipient` (NULL on offender rows).
  */
 const TABLES = `
 CREATE TABLE IF NOT EXISTS signature_texts (
@@ -41,7 +55,8 @@ CREATE TABLE IF NOT EXISTS notices (
   lease_until INTEGER,
   deadline_at INTEGER,
   sent_at INTEGER,
-  smtp_reply TEXT
+  smtp_reply TEXT,
+  ${V3_COLUMNS.map(([name, type]) => `${name} ${type}`).join(',\n  ')}
 );
 CREATE TABLE IF NOT EXISTS notice_domains (domain TEXT NOT NULL, at INTEGER NOT NULL, notice_id INTEGER NOT NULL);
 `;
@@ -55,6 +70,8 @@ CREATE INDEX IF NOT EXISTS notices_counted ON notices(created_at) WHERE state !=
 CREATE INDEX IF NOT EXISTS notices_lookup ON notices(id) WHERE host_status IS NULL AND state IN ('queued', 'retrying');
 CREATE INDEX IF NOT EXISTS notices_finished ON notices(id) WHERE state IN ('sent', 'suppressed', 'failed');
 CREATE INDEX IF NOT EXISTS notice_domains_at ON notice_domains(domain, at);
+CREATE INDEX IF NOT EXISTS notices_operator ON notices(first_seen, path) WHERE kind = 'operator';
+CREATE INDEX IF NOT EXISTS notices_operator_due ON notices(next_attempt_at, id) WHERE kind = 'operator' AND state IN ('queued', 'retrying', 'sending');
 `;
 
 /** Creates the tables, or brings an older outbox to the current layout without losing a notice. */
@@ -66,6 +83,7 @@ export function ensureSchema(db: Database.Database): void {
     if (old) db.exec('ALTER TABLE notices RENAME TO notices_v1; DROP INDEX IF EXISTS notices_ip; DROP INDEX IF EXISTS notices_state; DROP INDEX IF EXISTS notices_counted; DROP INDEX IF EXISTS notices_lookup; DROP INDEX IF EXISTS notices_created;');
     db.exec(TABLES);
     if (old) migrateFromV1(db);
+    addV3Columns(db);
     db.exec(INDEXES);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
@@ -73,6 +91,14 @@ export function ensureSchema(db: Database.Database): void {
 
 function hasColumn(db: Database.Database, table: string, column: string): boolean {
   return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).some((c) => c.name === column);
+}
+
+/**
+ * Layout 2 to 3: the columns it lacks, each only if missing, so a v3 file that an older wormwatch
+ * opened (and marked v2 again) opens again here. Existing rows become offender notices.
+ */
+function addV3Columns(db: Database.Database): void {
+  for (const [name, type] of V3_COLUMNS) if (!hasColumn(db, 'notices', name)) db.exec(`ALTER TABLE notices ADD COLUMN ${name} ${type}`);
 }
 
 /** 0.1 rows carried `facts` (JSON with the signature's texts and samples) and the rendered `message`. */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ensureSchema } from './outbox-schema.js';
-import type { NoticeFacts, NoticeRow, NoticeState, SignatureSnapshot } from './types.js';
+import type { NoticeFacts, NoticeKind, NoticeRow, NoticeState, SignatureSnapshot } from './types.js';
 import { NOTICE_STATES } from './types.js';
 
 export const OUTBOX_FILE = 'outbox.sqlite';
@@ -16,7 +16,25 @@ export interface NewNotice {
   now: number;
   /** When a queued notice gives up (`--notice-max-age`); null when suppressed. */
   deadline: number | null;
+  /** Operator mail: what was exposed and who is told; absent for an offender notice. */
+  operator?: { path: string; status: number; recipient: string };
 }
+
+/**
+ * Leases the due rows of one kind (parameters: lease end, now ×3, limit). `ready`: when a queued
+ * or retrying row may go; an offender notice waits for its reverse lookup, operator mail never.
+ */
+const claimSql = (index: string, kind: NoticeKind, ready: string): string => `UPDATE notices SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
+    WHERE id IN (SELECT id FROM notices INDEXED BY ${index} WHERE state IN ('queued', 'retrying', 'sending') AND kind = '${kind}' AND next_attempt_at <= ?
+      AND ((state != 'sending' AND ${ready}) OR (state = 'sending' AND lease_until <= ?))
+      ORDER BY next_attempt_at, id LIMIT ?)
+    RETURNING *`;
+
+/** In this order: operator mail goes first when both kinds are due. */
+const CLAIMS: ReadonlyArray<[NoticeKind, string]> = [
+  ['operator', claimSql('notices_operator_due', 'operator', 'TRUE')],
+  ['offender', claimSql('notices_due', 'offender', 'host_status IS NOT NULL')],
+];
 
 export type LatestNotice = Pick<NoticeRow, 'id' | 'state' | 'hits' | 'first_seen' | 'last_seen' | 'samples'>;
 
@@ -66,15 +84,26 @@ export class Outbox {
     return this.db.transaction(fn)();
   }
 
-  /** The newest notice for `ip` created at or after `since`, if any. */
+  /** The newest offender notice for `ip` created at or after `since`, if any. */
   latestFor(ip: string, since: number): LatestNotice | undefined {
-    return this.stmt('SELECT id, state, hits, first_seen, last_seen, samples FROM notices WHERE ip = ? AND created_at >= ? ORDER BY id DESC LIMIT 1')
+    return this.stmt("SELECT id, state, hits, first_seen, last_seen, samples FROM notices WHERE ip = ? AND created_at >= ? AND kind = 'offender' ORDER BY id DESC LIMIT 1")
       .get(ip, since) as LatestNotice | undefined;
   }
 
-  /** Notices (not suppressed) created at or after `since`: the global hourly cap's count. */
+  /** Offender notices (not suppressed) created at or after `since`: the global hourly cap's count. */
   countSince(since: number): number {
-    return (this.stmt("SELECT COUNT(*) AS n FROM notices WHERE created_at >= ? AND state != 'suppressed'").get(since) as { n: number }).n;
+    return (this.stmt("SELECT COUNT(*) AS n FROM notices WHERE created_at >= ? AND state != 'suppressed' AND kind = 'offender'").get(since) as { n: number }).n;
+  }
+
+  /** The operator mail about `path` whose exposure was first seen in [from, to), if any. */
+  operatorMailFor(path: string, from: number, to: number): LatestNotice | undefined {
+    return this.stmt("SELECT id, state, hits, first_seen, last_seen, samples FROM notices INDEXED BY notices_operator WHERE kind = 'operator' AND first_seen >= ? AND first_seen < ? AND path = ? LIMIT 1")
+      .get(from, to, path) as LatestNotice | undefined;
+  }
+
+  /** Operator mails about exposures first seen in [from, to): the daily bound's count. */
+  operatorMailsIn(from: number, to: number): number {
+    return (this.stmt("SELECT COUNT(*) AS n FROM notices INDEXED BY notices_operator WHERE kind = 'operator' AND first_seen >= ? AND first_seen < ?").get(from, to) as { n: number }).n;
   }
 
   domainCounts(domains: readonly string[], since: number): Map<string, number> {
@@ -98,10 +127,12 @@ export class Outbox {
   insert(n: NewNotice): number {
     const f = n.facts;
     const queued = n.state === 'queued';
-    const r = this.stmt(`INSERT INTO notices (ip, state, reason, signature, text_id, hits, first_seen, last_seen, samples, message_id, created_at, updated_at, next_attempt_at, deadline_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    const o = n.operator;
+    const r = this.stmt(`INSERT INTO notices (ip, state, reason, signature, text_id, hits, first_seen, last_seen, samples, message_id, created_at, updated_at,
+        next_attempt_at, deadline_at, kind, path, status, recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(f.ip, n.state, n.reason, f.signature.id, queued ? this.textId(f.signature) : null, f.hits, f.firstSeen, f.lastSeen,
-        queued ? JSON.stringify(f.samples) : null, n.messageId, n.now, n.now, queued ? n.now : null, n.deadline);
+        queued ? JSON.stringify(f.samples) : null, n.messageId, n.now, n.now, queued ? n.now : null, n.deadline,
+        o ? 'operator' : 'offender', o?.path ?? null, o?.status ?? null, o?.recipient ?? null);
     if (this.#rows >= 0) this.#rows++;
     return Number(r.lastInsertRowid);
   }
@@ -112,9 +143,9 @@ export class Outbox {
       .run(hits, firstSeen, lastSeen, samples === null ? null : JSON.stringify(samples), now, id);
   }
 
-  /** Notices whose reverse lookup has not run (new, or interrupted by a crash). */
+  /** Offender notices whose reverse lookup has not run (new, or interrupted by a crash); operator mail has none. */
   awaitingLookup(limit: number, exclude: readonly number[]): NoticeRow[] {
-    const rows = this.stmt("SELECT * FROM notices INDEXED BY notices_lookup WHERE host_status IS NULL AND state IN ('queued', 'retrying') ORDER BY id LIMIT ?")
+    const rows = this.stmt("SELECT * FROM notices INDEXED BY notices_lookup WHERE host_status IS NULL AND state IN ('queued', 'retrying') AND kind = 'offender' ORDER BY id LIMIT ?")
       .all(limit + exclude.length) as NoticeRow[];
     return rows.filter((r) => !exclude.includes(r.id)).slice(0, limit);
   }
@@ -133,16 +164,17 @@ export class Outbox {
   }
 
   /**
-   * Takes up to `limit` notices that are due (queued/retrying with the lookup done, or `sending`
-   * past its lease after a crash) and leases them: state `sending`, `lease_until = now + lease`.
+   * Takes up to `limits[kind]` notices of each kind that are due (queued/retrying and ready, or
+   * `sending` past its lease after a crash) and leases them: state `sending`, `lease_until = now +
+   * lease`. Operator mail first; a kind without a limit is not taken.
    */
-  claimDue(now: number, leaseMs: number, limit: number): NoticeRow[] {
-    return this.stmt(`UPDATE notices SET state = 'sending', lease_until = ?, attempts = attempts + 1, updated_at = ?
-        WHERE id IN (SELECT id FROM notices INDEXED BY notices_due WHERE state IN ('queued', 'retrying', 'sending') AND next_attempt_at <= ?
-          AND ((state != 'sending' AND host_status IS NOT NULL) OR (state = 'sending' AND lease_until <= ?))
-          ORDER BY next_attempt_at, id LIMIT ?)
-        RETURNING *`)
-      .all(now + leaseMs, now, now, now, limit) as NoticeRow[];
+  claimDue(now: number, leaseMs: number, limits: Partial<Record<NoticeKind, number>>): NoticeRow[] {
+    const rows: NoticeRow[] = [];
+    for (const [kind, sql] of CLAIMS) {
+      const limit = limits[kind] ?? 0;
+      if (limit > 0) rows.push(...(this.stmt(sql).all(now + leaseMs, now, now, now, limit) as NoticeRow[]));
+    }
+    return rows;
   }
 
   markSent(id: number, reply: string, now: number): void {
@@ -162,10 +194,11 @@ export class Outbox {
   }
 
   /** Newest first; `beforeId` pages backwards. */
-  list(o: { state?: NoticeState | undefined; limit: number; beforeId?: number }): NoticeRow[] {
+  list(o: { state?: NoticeState | undefined; kind?: NoticeKind | undefined; limit: number; beforeId?: number }): NoticeRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (o.state) (where.push('state = ?'), args.push(o.state));
+    if (o.kind) (where.push('kind = ?'), args.push(o.kind));
     if (o.beforeId !== undefined) (where.push('id < ?'), args.push(o.beforeId));
     const sql = `SELECT * FROM notices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return this.stmt(sql).all(...args, o.limit) as NoticeRow[];
@@ -222,13 +255,19 @@ export class Outbox {
     return (this.stmt("SELECT COUNT(*) AS n FROM notices INDEXED BY notices_due WHERE state IN ('queued', 'retrying', 'sending')").get() as { n: number }).n;
   }
 
-  /** Deletes up to `n` of the oldest finished rows: sent and suppressed first, then failed. */
+  /**
+   * Deletes up to `n` of the oldest finished rows: offender notices sent and suppressed first,
+   * then failed ones, and operator mail last (a few a day, and the record of a leak).
+   */
   evict(n: number): number {
-    if (n <= 0) return 0;
     // The first term is the partial index's own condition, so SQLite may use it (it cannot prove a subset implies it).
     const pick = "DELETE FROM notices WHERE id IN (SELECT id FROM notices INDEXED BY notices_finished WHERE state IN ('sent', 'suppressed', 'failed') AND % ORDER BY id LIMIT ?)";
-    const first = this.stmt(pick.replace('%', "state != 'failed'")).run(n).changes;
-    return this.#deleted(first < n ? first + this.stmt(pick.replace('%', "state = 'failed'")).run(n - first).changes : first);
+    let done = 0;
+    for (const which of ["kind = 'offender' AND state != 'failed'", "kind = 'offender' AND state = 'failed'", "kind = 'operator'"]) {
+      if (done >= n) break;
+      done += this.stmt(pick.replace('%', which)).run(n - done).changes;
+    }
+    return this.#deleted(done);
   }
 
   countsByState(): Record<NoticeState, number> {

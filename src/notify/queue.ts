@@ -4,10 +4,10 @@ import type { Outbox } from './outbox.js';
 import type { ReverseDns } from './dns.js';
 import type { NoticeMetrics } from './metrics.js';
 import type { HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
-import { combineFacts, type Handoff } from './handoff.js';
+import { mergeIntoRow, type Handoff } from './handoff.js';
+import { admitExposure, type ExposureFacts, type OperatorHandoff, type OperatorOutcome } from './operator.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
 import { buildRecipients } from './recipients.js';
-import { parseSamples } from './row.js';
 
 export interface QueueConfig {
   rules: EligibilityRules;
@@ -20,6 +20,14 @@ export interface QueueConfig {
   dnsMaxInFlight: number;
   /** Rows the outbox may hold (`--outbox-max-rows`). */
   maxRows: number;
+  /** False under `--notify off`: offender rows (of earlier runs) get no lookups; only operator mail is written. */
+  offenders: boolean;
+}
+
+/** Operator mail about exposures (`--operator-email`): its hand-off and its recipient. */
+export interface OperatorIntake {
+  handoff: OperatorHandoff;
+  recipient: string;
 }
 
 export interface QueueDeps {
@@ -46,6 +54,7 @@ export const DISK_RETRY_MS = 5_000;
 /** Counts made inside a transaction, applied only once it committed. */
 interface Tally {
   suppressed: SuppressionReason[];
+  operator: Array<{ outcome: OperatorOutcome; facts: ExposureFacts }>;
 }
 
 /**
@@ -54,6 +63,7 @@ interface Tally {
  * path, the per-domain cap is applied and the notice counted as queued or suppressed, once. A
  * crash between the two steps is harmless: notices whose lookup has not run are picked up again
  * on start. A batch whose write fails goes back into the hand-off and is tried again later.
+ * Operator mail (exposures) goes through the same batches, first, and is ready when written.
  */
 export class NoticeQueue {
   private readonly looking = new Set<number>();
@@ -62,8 +72,13 @@ export class NoticeQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
-  constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps) {
+  constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps, private readonly operator?: OperatorIntake) {
     this.now = deps.now ?? Date.now;
+  }
+
+  /** Entries still in memory, in both hand-offs. */
+  get pending(): number {
+    return this.handoff.size + (this.operator?.handoff.size ?? 0);
   }
 
   /** Schedules a drain of the hand-off buffer on a later tick (never on the caller's). */
@@ -81,7 +96,7 @@ export class NoticeQueue {
 
   /** Writes everything still in the hand-off now (on shutdown); false when it could not. */
   flush(): boolean {
-    while (this.handoff.size > 0) if (!this.writeBatch()) return false;
+    while (this.pending > 0) if (!this.writeBatch()) return false;
     return true;
   }
 
@@ -102,7 +117,7 @@ export class NoticeQueue {
       this.retryTimer.unref();
       return;
     }
-    if (this.handoff.size > 0) setImmediate(() => this.drainSome());
+    if (this.pending > 0) setImmediate(() => this.drainSome());
     else this.draining = false;
     this.lookupMore();
   }
@@ -111,11 +126,14 @@ export class NoticeQueue {
   private writeBatch(): boolean {
     const box = this.deps.outbox();
     if (box === null) return false;
+    const exposures = this.operator?.handoff.take(DRAIN_BATCH) ?? [];
     const batch = this.handoff.take(DRAIN_BATCH);
-    if (batch.length === 0) return true;
-    const tally: Tally = { suppressed: [] };
+    if (batch.length === 0 && exposures.length === 0) return true;
+    const tally: Tally = { suppressed: [], operator: [] };
     try {
       box.transaction(() => {
+        // Operator mail first, outside every offender cap (the outbox-full one too: it is bounded per day).
+        for (const facts of exposures) tally.operator.push({ facts, outcome: this.admitExposure(box, facts) });
         // Counted once per batch, then kept exact by counting our own inserts.
         const counts = { hour: box.countSince(this.now() - HOUR), active: box.activeCount() };
         for (const f of batch) this.admit(box, f, counts, tally);
@@ -124,14 +142,36 @@ export class NoticeQueue {
       });
     } catch (err) {
       box.forgetRowCount(); // the rolled-back inserts were counted
-      const lost = this.handoff.putBack(batch);
+      const lost = this.handoff.putBack(batch) + (this.operator?.handoff.putBack(exposures) ?? 0);
       if (lost > 0) this.deps.metrics.dropped('handoff-full', lost);
       this.deps.onWriteError(err);
       return false;
     }
     for (const reason of tally.suppressed) this.deps.metrics.suppressed(reason);
+    this.recordOperator(tally.operator);
     this.deps.onWriteOk();
     return true;
+  }
+
+  private admitExposure(box: Outbox, facts: ExposureFacts): OperatorOutcome {
+    const recipient = this.operator!.recipient;
+    return admitExposure(box, facts, this.now(), { recipient, maxAgeMs: this.config.maxAgeMs, messageId: () => newMessageId(this.config.from) });
+  }
+
+  /** After the commit: counts, log lines, and the delivery pump woken at once for a new mail. */
+  private recordOperator(decided: Tally['operator']): void {
+    let ready = false;
+    for (const { facts, outcome } of decided) {
+      if (outcome === 'queued') {
+        ready = true;
+        this.deps.metrics.count('queued');
+        this.deps.logger.info({ path: facts.path, ip: facts.ip, signature: facts.signature.id }, 'operator mail queued');
+      } else if (outcome === 'over-daily-cap') {
+        this.deps.metrics.dropped('operator-daily-cap', facts.hits);
+        this.deps.logger.warn({ path: facts.path, ip: facts.ip }, 'operator mail not sent: the daily bound of operator mails was reached (see GET /exposures)');
+      }
+    }
+    if (ready) this.deps.onReady();
   }
 
   private admit(box: Outbox, facts: NoticeFacts, counts: { hour: number; active: number }, tally: Tally): void {
@@ -140,9 +180,7 @@ export class NoticeQueue {
     if (latest) {
       const active = latest.state === 'queued' || latest.state === 'retrying';
       if (!active && latest.state !== 'suppressed') return; // sent or failed: that interval's notice is done
-      const stored = { ...facts, hits: latest.hits, firstSeen: latest.first_seen, lastSeen: latest.last_seen, samples: parseSamples(latest.samples) };
-      const merged = combineFacts(stored, facts);
-      box.merge(latest.id, merged.hits, merged.firstSeen, merged.lastSeen, active ? merged.samples : null, now);
+      mergeIntoRow(box, latest, facts, now, active);
       return;
     }
     const reason = this.suppression(facts.ip, counts);
@@ -166,7 +204,7 @@ export class NoticeQueue {
 
   private lookupMore(): void {
     const box = this.deps.outbox();
-    if (this.stopped || box === null) return;
+    if (this.stopped || box === null || !this.config.offenders) return;
     const free = this.config.dnsMaxInFlight - this.looking.size;
     if (free <= 0) return;
     let rows: NoticeRow[];

@@ -134,13 +134,14 @@ function recipientNote(input: RenderInput): string {
   return `${sentTo} Host-name recipients (${input.recipients.dropped.join(', ')}) were left out: ${why}.`;
 }
 
-function indent(text: string): string[] {
+/** Catalogue text as body paragraphs: control characters dropped, wrapped at 72, indented by two. */
+export function indent(text: string): string[] {
   const out: string[] = [];
   for (const para of text.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '').split(/\r?\n/)) out.push(...wrap(para, 72).map((l) => (l ? `  ${l}` : '')));
   return out;
 }
 
-function wrap(text: string, width: number): string[] {
+export function wrap(text: string, width: number): string[] {
   const words = text.split(/ +/);
   const lines: string[] = [];
   let cur = '';

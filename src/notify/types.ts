@@ -3,6 +3,11 @@ export type NoticeState = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' 
 
 export const NOTICE_STATES: readonly NoticeState[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed'];
 
+/** Who a notice is for: an offending host's administrators, or this site's operator (an exposure). */
+export type NoticeKind = 'offender' | 'operator';
+
+export const NOTICE_KINDS: readonly NoticeKind[] = ['offender', 'operator'];
+
 /** What the catalogue said about the signature, frozen when the notice is queued. */
 export interface SignatureSnapshot {
   id: string;
@@ -66,6 +71,12 @@ export interface NoticeRow {
   deadline_at: number | null;
   sent_at: number | null;
   smtp_reply: string | null;
+  kind: NoticeKind;
+  /** Operator mail: the exposed path (sanitised when detected) and its status; NULL for an offender notice. */
+  path: string | null;
+  status: number | null;
+  /** Operator mail: the address it is (or was) sent to (`--operator-email` when queued); NULL for an offender notice. */
+  recipient: string | null;
 }
 
 /** Why a notice was kept but not sent: a small fixed set (also a metrics label). */

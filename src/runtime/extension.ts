@@ -51,6 +51,8 @@ export interface ExtensionContext {
   setEngine(engine: Engine): Promise<void>;
   /** Sends a detection through the hub (offenders, metrics, log, every extension). */
   emitDetection(event: DetectionEvent): void;
+  /** `serve` (live traffic) rather than a log scan (history): what is happening now, such as an exposure, is for `serve`. */
+  serving: boolean;
   /** The admin token, re-read from its file on a reload; absent for `scan`. */
   adminToken?: AdminToken;
 }

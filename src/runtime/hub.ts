@@ -85,6 +85,7 @@ export async function createHub(options: Options, start: HubStart): Promise<Hub>
     options, metrics, logger, offenders, bans, setEngine,
     engine: () => engine,
     emitDetection: onDetection,
+    serving: start.serving === true,
     ...(start.adminToken ? { adminToken: start.adminToken } : {}),
   };
   extensions = await Promise.all(start.extensions.map((e) => (typeof e === 'function' ? e(ctx) : e)));

@@ -70,7 +70,8 @@ describe('wormwatch notices, against a running server\'s outbox', function () {
   it('list --state filters, and prints a table', async () => {
     const { out } = await notices('list', '--state', 'failed');
     const lines = out.trim().split('\n');
-    assert.match(lines[0]!, /^ID\tSTATE\tIP/);
+    assert.match(lines[0]!, /^ID\tSTATE\tKIND\tIP/);
+    assert.match(lines[1]!, /^\d+\tfailed\toffender\t45\.33\.60\.\d\t/);
     assert.equal(lines.length, 1 + IPS.length);
     assert.equal((await notices('list', '--state', 'sent')).out.trim().split('\n').length, 1);
   });

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Notifier } from '../../src/notify/index.js';
 import { Outbox } from '../../src/notify/outbox.js';
-import { detection, noticeOptions, startDns, startNotifier, startSmtp, tempDir, waitFor, type TestDns } from './support.js';
+import { detection, noticeOptions, startDns, startNotifier, tempDir, waitFor, type TestDns } from './support.js';
 
 // Public-looking addresses are DATA only (outbox mode sends nothing; DNS goes to 127.0.0.1).
 const address = (i: number) => `45.${40 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
@@ -70,48 +69,5 @@ describe('the outbox stays bounded', function () {
     const bytes = statSync(join(dir.path, 'outbox.sqlite')).size;
     assert.equal(outbox.countsByState().suppressed, 19_900);
     assert.ok(bytes / 20_000 < 200, `${bytes} bytes for 20,000 notices (${(bytes / 20_000).toFixed(0)} per row)`);
-  });
-});
-
-describe('an outbox written by wormwatch 0.1 (rendered bodies in the rows)', function () {
-  this.timeout(60_000);
-  const V1 = `
-    CREATE TABLE notices (id INTEGER PRIMARY KEY, ip TEXT NOT NULL, state TEXT NOT NULL, reason TEXT, signature TEXT NOT NULL, hits INTEGER NOT NULL,
-      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, hostname TEXT, host_status TEXT, facts TEXT NOT NULL, message TEXT,
-      attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL,
-      lease_until INTEGER, deadline_at INTEGER NOT NULL, sent_at INTEGER, smtp_reply TEXT);
-    CREATE INDEX notices_ip ON notices(ip, created_at);
-    CREATE TABLE notice_domains (domain TEXT NOT NULL, at INTEGER NOT NULL, notice_id INTEGER NOT NULL);`;
-
-  it('is migrated without losing a notice: the queued one is sent with its Message-ID, the suppressed one keeps its facts', async () => {
-    const dir = tempDir();
-    const dns = await startDns({});
-    const smtp = await startSmtp('accept');
-    const now = Date.now();
-    const db = new Database(join(dir.path, 'outbox.sqlite'));
-    db.exec(V1);
-    const facts = (ip: string) => JSON.stringify({ ip, signature: { id: 'codered-ii', title: 'CodeRed II worm (X variant)', description: 'A worm.', references: ['CVE-2001-0500'] }, firstSeen: now, lastSeen: now, hits: 3, samples: ['GET /default.ida?XXXX'] });
-    const insert = db.prepare('INSERT INTO notices (ip, state, reason, signature, hits, first_seen, last_seen, host_status, facts, message, created_at, updated_at, next_attempt_at, deadline_at) VALUES (?, ?, ?, ?, 3, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    insert.run('45.33.32.156', 'queued', null, 'codered-ii', now, now, 'the address has no reverse DNS (PTR) name', facts('45.33.32.156'), JSON.stringify({ messageId: '<old-id@example.org>' }), now, now, now, now + 86_400_000);
-    insert.run('45.33.32.157', 'suppressed', 'hourly cap of 100 notices reached', 'codered-ii', now, now, null, facts('45.33.32.157'), null, now, now, now, now + 86_400_000);
-    db.close();
-    const { notifier } = startNotifier(noticeOptions({ dataDir: dir.path, smtpUrl: smtp.url, dnsServer: dns.server, noticeFrom: 'wormwatch@example.org' }));
-    await notifier.start();
-    try {
-      const mail = await waitFor(() => smtp.received[0], 10_000, 'the migrated notice sent');
-      assert.equal(mail.headers.get('message-id'), '<old-id@example.org>');
-      assert.match(mail.body, /GET \/default\.ida\?XXXX/);
-      const box = new Outbox(dir.path);
-      const rows = box.list({ limit: 5 });
-      assert.deepEqual(rows.map((r) => [r.ip, r.state]), [['45.33.32.157', 'suppressed'], ['45.33.32.156', 'sent']]);
-      assert.equal(rows[0]!.samples, null);
-      assert.equal(box.db.pragma('user_version', { simple: true }), 2);
-      box.close();
-    } finally {
-      await notifier.stop();
-      await smtp.close();
-      await dns.close();
-      dir.remove();
-    }
   });
 });

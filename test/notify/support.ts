@@ -33,6 +33,13 @@ export function detection(ip: string, at = new Date(), requestLine = 'GET /defau
   return { ip, at, action: 'forwarded', requestLine, verdict: { signature, stage: signature.stage, evidence: requestLine } };
 }
 
+/** What the proxy emits when the origin served `path` (probe-dotenv) with `status`: an exposure. */
+export function exposure(ip: string, path = '/.env', at = new Date(), status = 200): DetectionEvent {
+  const signature = builtinCatalogue().find((s) => s.id === 'probe-dotenv')!;
+  const requestLine = `GET ${path} HTTP/1.1`;
+  return { ip, at, action: 'forwarded', requestLine, verdict: { signature, stage: signature.stage, evidence: requestLine }, answer: { status, exposure: true, path } };
+}
+
 export function startNotifier(options: Options, offenders?: { setHostname(ip: string, name: string | null): void }): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
   const metrics = createMetrics('test');
   const notifier = createNotifier(options, { metrics: metrics.notices, logger: createLogger('silent'), ...(offenders ? { offenders } : {}) });
