@@ -30,7 +30,7 @@ export function banRoutes(bans: Bans, defaultTtl: number): AdminRoute[] {
         const limit = parseLimit(url.searchParams.get('limit'), BANS_DEFAULT_LIMIT, BANS_MAX_LIMIT);
         if (limit === null) return sendError(res, new BadRequestError(`limit must be an integer from 1 to ${BANS_MAX_LIMIT}`));
         const all = bans.list('address', Number.MAX_SAFE_INTEGER);
-        sendJson(res, 200, { enabled: bans.enabled, total: all.length, count: Math.min(limit, all.length), bans: all.slice(0, limit).map((b) => view(b)) });
+        sendJson(res, 200, { enabled: bans.enabled, total: all.length, count: Math.min(limit, all.length), bans: all.slice(0, limit).map(view) });
       },
     },
     {
@@ -77,7 +77,9 @@ export function banRoutes(bans: Bans, defaultTtl: number): AdminRoute[] {
 }
 
 /** A ban as the API shows it: the address (or prefix), times as ISO text, `until` null when it holds until lifted. */
-export function view(ban: Ban, now = Date.now()): Record<string, unknown> {
+export function view(ban: Ban): Record<string, unknown> {
+  // No `now` parameter: `.map(view)` would pass the index as one (it did: remainingSeconds from 1970).
+  const now = Date.now();
   return {
     ip: ban.key,
     since: new Date(ban.since).toISOString(),
