@@ -1,5 +1,6 @@
 // Runs the shipped nginx snippets (deploy/nginx/*.conf) in a real nginx on loopback, and the
 // `wormwatch serve` command each snippet documents, as a real CLI process.
+import { requireFile, requireTool } from '../helpers/system.js';
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -46,6 +47,8 @@ export interface Nginx {
  * temp paths inside it. Waits until every port in `ports` accepts connections.
  */
 export async function startNginx(snippet: string, ports: number[], opts: { js?: boolean; dir: string }): Promise<Nginx> {
+  requireTool('nginx', NGINX);
+  if (opts.js) requireFile('njs', JS_MODULE);
   const dir = opts.dir;
   mkdirSync(join(dir, 'logs'), { recursive: true });
   mkdirSync(join(dir, 'tmp'), { recursive: true });
