@@ -13,11 +13,23 @@ import { headerValue, normaliseAddress, parseClfDate, parseStatus } from './comm
 const QUOTED = '"([^"\\\\]*(?:\\\\.[^"\\\\]*)*)"';
 const CLF = new RegExp(`\\[([^\\]]{10,40})\\] ${QUOTED} (\\d{3}|-) (\\d+|-)(?: ${QUOTED} ${QUOTED})?`);
 
-export function createClfParser(format: 'combined' | 'common' | 'nginx' = 'combined'): LineParser {
-  return { format, parse: parseClfLine };
+/**
+ * `quotedField`: keep the Nth quoted field (1 is the request, 2 the referer, 3 the user agent, 4
+ * the first extra column, such as nginx's `"$http_x_forwarded_for"`) as the record's `forwarded`.
+ */
+/**
+ * `quotedField`: keep the Nth quoted field (1 is the request, 2 the referer, 3 the user agent, 4
+ * the first extra column, such as nginx's `"$http_x_forwarded_for"`) as the record's `forwarded`.
+ */
+export function createClfParser(format: 'combined' | 'common' | 'nginx' = 'combined', quotedField = 0): LineParser {
+  return { format, parse: quotedField > 0 ? (line) => parseClf(line, quotedField) : parseClfLine };
 }
 
 export function parseClfLine(line: string): LogRecord | 'skip' | null {
+  return parseClf(line, 0);
+}
+
+function parseClf(line: string, quotedField: number): LogRecord | 'skip' | null {
   if (line.trim() === '') return 'skip';
   const m = CLF.exec(line);
   if (!m) return null;
@@ -29,7 +41,29 @@ export function parseClfLine(line: string): LogRecord | 'skip' | null {
   const userAgent = headerValue(m[6] === undefined ? undefined : unescapeLogged(m[6]));
   if (referer !== undefined) record.referer = referer;
   if (userAgent !== undefined) record.userAgent = userAgent;
+  if (quotedField > 0) {
+    const forwarded = quotedFieldOf(line, m, quotedField);
+    if (forwarded !== undefined) record.forwarded = forwarded;
+  }
   return record;
+}
+
+const QUOTED_AT = new RegExp(QUOTED, 'y');
+
+/** The Nth quoted field (counted from the request's), unescaped; undefined when the line has fewer. */
+function quotedFieldOf(line: string, m: RegExpExecArray, n: number): string | undefined {
+  let seen = m[5] === undefined ? 1 : 3;
+  if (n <= seen) return n === 1 ? unescapeLogged(m[2]!) : unescapeLogged(n === 2 ? m[5]! : m[6]!);
+  // Extra columns after the match: quoted ones counted, unquoted ones (times, ids) passed over.
+  for (let pos = m.index + m[0].length; ;) {
+    const quote = line.indexOf('"', pos);
+    if (quote < 0) return undefined;
+    QUOTED_AT.lastIndex = quote;
+    const q = QUOTED_AT.exec(line);
+    if (!q) return undefined;
+    if (++seen === n) return unescapeLogged(q[1]!);
+    pos = QUOTED_AT.lastIndex;
+  }
 }
 
 /**
