@@ -1,6 +1,6 @@
 import type { Engine, NormalisedRequest } from '../detect/types.js';
 import type { DetectionListener } from '../detect/detection.js';
-import { classifyRecord } from './classify.js';
+import { RecordClassifier, type Classified } from './classify.js';
 import { FieldMismatchError } from './client.js';
 import { SNIFF_LINES, sniffFormat } from './formats/index.js';
 import type { LineInput } from './input.js';
@@ -38,6 +38,8 @@ export class FileScan {
     private readonly tally: ScanTally,
     private readonly deps: ScanDeps,
     private readonly input: LineInput,
+    /** Shared by the inputs of one scan. */
+    private readonly classifier = new RecordClassifier(),
   ) {
     this.parser = input.fixed ? input.fixed() : null;
     if (this.parser) summary.format = this.parser.format;
@@ -47,16 +49,16 @@ export class FileScan {
     if (this.stopped) return;
     this.lineNumber++;
     this.summary.lines++;
-    if (!('text' in line)) {
+    if (typeof line !== 'string') {
       this.tally.unparsable(this.summary, this.lineNumber, `(line of ${line.oversizedBytes} bytes, over the limit)`);
       return;
     }
     if (this.parser) {
-      this.handle(this.parser, line.text, this.lineNumber);
+      this.handle(this.parser, line, this.lineNumber);
       return;
     }
-    this.held.push({ text: line.text, number: this.lineNumber });
-    if (line.text.trim() !== '') this.heldNonBlank++;
+    this.held.push({ text: line, number: this.lineNumber });
+    if (line.trim() !== '') this.heldNonBlank++;
     // Blank lines are held too, so cap them as well.
     if (this.heldNonBlank >= SNIFF_LINES || this.held.length >= SNIFF_LINES * 20) this.flush();
   }
@@ -102,9 +104,9 @@ export class FileScan {
     this.summary.records++;
     this.tally.current = this.summary;
     this.tally.currentLine = number;
-    let judged: ReturnType<typeof classifyRecord>;
+    let judged: Classified;
     try {
-      judged = classifyRecord(this.deps.engine(), record, this.deps.now ?? (() => new Date()));
+      judged = this.classifier.classify(this.deps.engine(), record, this.deps.now ?? now);
     } catch (err) {
       // The engine must not throw; if it does, the line is counted and shown, and the scan goes on.
       this.summary.records--;
@@ -116,3 +118,5 @@ export class FileScan {
     if (record.status === 404) this.deps.onNotFound?.(record.ip, normalised, at);
   }
 }
+
+const now = (): Date => new Date();

@@ -3,6 +3,7 @@ import type { DetectionListener } from '../detect/detection.js';
 import { FileScan, type ScanDeps } from './file-scan.js';
 import { followFile } from './follow.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, maybeGunzip, openLog } from './lines.js';
+import { RecordClassifier } from './classify.js';
 import type { ClientField } from './client.js';
 import { lineInput, type LineInput } from './input.js';
 import type { FormatName } from './record.js';
@@ -54,6 +55,7 @@ const PROGRESS_EVERY_LINES = 50_000;
  */
 export async function runScan(options: ScanRunOptions, deps: ScanDeps & ScanSubscription, tally = new ScanTally()): Promise<ScanSummary> {
   const input = lineInput(options);
+  const classifier = new RecordClassifier();
   let fileDeps: ScanDeps = deps;
   if (deps.subscribe) {
     // The pipeline reports every detection, storms raised by its extensions included.
@@ -62,9 +64,9 @@ export async function runScan(options: ScanRunOptions, deps: ScanDeps & ScanSubs
     fileDeps = { ...deps, onDetection: (event) => { tally.detection(event); deps.onDetection(event); } };
   }
   if (options.follow) {
-    await Promise.all(options.files.map((file) => (file === '-' ? readOnce(file, options, input, fileDeps, tally) : follow(file, options, input, fileDeps, tally))));
+    await Promise.all(options.files.map((file) => (file === '-' ? readOnce(file, options, input, classifier, fileDeps, tally) : follow(file, options, input, classifier, fileDeps, tally))));
   } else {
-    for (const file of options.files) await readOnce(file, options, input, fileDeps, tally);
+    for (const file of options.files) await readOnce(file, options, input, classifier, fileDeps, tally);
   }
   return tally.summary(options.topOffenders);
 }
@@ -77,8 +79,8 @@ export interface ScanSubscription {
   subscribe?: (listener: DetectionListener) => void;
 }
 
-async function readOnce(file: string, options: ScanRunOptions, input: LineInput, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
-  const scan = new FileScan(tally.startFile(file), tally, deps, input);
+async function readOnce(file: string, options: ScanRunOptions, input: LineInput, classifier: RecordClassifier, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
+  const scan = new FileScan(tally.startFile(file), tally, deps, input, classifier);
   const splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const totalBytes = file === '-' ? null : await stat(file).then((s) => s.size, () => null);
   const counted = { bytes: 0 };
@@ -100,8 +102,8 @@ async function readOnce(file: string, options: ScanRunOptions, input: LineInput,
   return scan.summary;
 }
 
-async function follow(file: string, options: ScanRunOptions, input: LineInput, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
-  const scan = new FileScan(tally.startFile(file), tally, deps, input);
+async function follow(file: string, options: ScanRunOptions, input: LineInput, classifier: RecordClassifier, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
+  const scan = new FileScan(tally.startFile(file), tally, deps, input, classifier);
   const splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const signal = options.signal ?? new AbortController().signal;
   try {

@@ -37,6 +37,7 @@ export interface LineParser {
 
 /** Splits `METHOD target HTTP/x.y` (the one request-line parser, in detect/), the method upper-cased as logs are read. */
 export function splitLoggedRequest(request: string): { method: string; target: string } {
-  const { method, target } = splitRequestLine(request);
-  return { method: method.toUpperCase(), target };
+  const split = splitRequestLine(request); // a fresh object, so upper-cased in place
+  split.method = split.method.toUpperCase();
+  return split;
 }

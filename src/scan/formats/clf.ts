@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { LineParser, LogRecord } from '../record.js';
 import { splitLoggedRequest } from '../record.js';
-import { headerValue, normaliseAddress, parseClfDate, parseStatus } from './common.js';
+import { headerValue, isBlank, isSpace, normaliseAddress, parseClfDate, parseStatus } from './common.js';
 
 /**
  * NCSA common / combined log format as Apache and nginx write it, found anywhere in the line so
@@ -30,10 +30,10 @@ export function parseClfLine(line: string): LogRecord | 'skip' | null {
 }
 
 function parseClf(line: string, quotedField: number): LogRecord | 'skip' | null {
-  if (line.trim() === '') return 'skip';
+  if (isBlank(line)) return 'skip';
   const m = CLF.exec(line);
   if (!m) return null;
-  const ip = pickAddress(line.slice(0, m.index));
+  const ip = pickAddress(line, m.index);
   if (ip === null) return null;
   const { method, target } = splitLoggedRequest(unescapeLogged(m[2]!));
   const record: LogRecord = { ip, at: parseClfDate(m[1]!), method, target, status: parseStatus(m[3]) };
@@ -70,13 +70,28 @@ function quotedFieldOf(line: string, m: RegExpExecArray, n: number): string | un
  * The columns before `[date]` end in `host ident user`. The host is the third from the end when
  * it is an address; otherwise (a request-id column, a syslog prefix) the last address among them.
  */
-function pickAddress(prefix: string): string | null {
-  const tokens = prefix.trim().split(/\s+/);
-  if (tokens.length < 3) return null;
-  const standard = tokens[tokens.length - 3]!;
-  if (isIP(standard)) return normaliseAddress(standard);
+function pickAddress(line: string, end: number): string | null {
+  const standard = thirdTokenBefore(line, end);
+  if (standard === null) return null;
+  const version = isIP(standard);
+  if (version === 4) return standard; // canonical as it is (see canonicalIp)
+  if (version === 6) return normaliseAddress(standard);
+  const tokens = line.slice(0, end).trim().split(/\s+/);
   for (let i = tokens.length - 1; i >= 0; i--) if (isIP(tokens[i]!)) return normaliseAddress(tokens[i]!);
   return standard === '-' ? null : standard;
+}
+
+/** The third white-space-separated token before `end`, or null when there are fewer (read backwards: no split). */
+function thirdTokenBefore(text: string, end: number): string | null {
+  let i = end - 1;
+  for (let token = 0; token < 3; token++) {
+    while (i >= 0 && isSpace(text.charCodeAt(i))) i--;
+    if (i < 0) return null;
+    const last = i + 1;
+    while (i >= 0 && !isSpace(text.charCodeAt(i))) i--;
+    if (token === 2) return text.slice(i + 1, last);
+  }
+  return null;
 }
 
 /**
