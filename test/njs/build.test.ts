@@ -73,12 +73,12 @@ describe('wormwatch build-njs', function () {
       const present = source.includes(`{"id":${JSON.stringify(s.id)},`);
       assert.equal(present, s.stage === 'request', `${s.id} (${s.stage})`);
     }
-    assert.match(source, /^export default \{ classify: classify \};$/m);
+    assert.match(source, /^export default \{ classify: classify, suspectHeaders: suspectHeaders \};$/m);
   });
 
   it('avoids what njs 0.7.9 lacks (classes, arrows, spread, destructuring, for...of, Map/Set, ?. and ??)', () => {
     // Strings, comments and the regex literals of patternOf (catalogue text, not code) aside.
-    const code = source.replace(/^ {4}case \d+: return \/.*$/gm, '').replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
+    const code = source.replace(/^ {4}case \d+: return \/.*$/gm, '').replace(/^ {2}return \/.*\/i\.test\(text\);$/m, '').replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
     for (const [what, re] of [['class', /\bclass\s/], ['arrow function', /=>/], ['spread', /\.\.\.[\w[(]/], ['for...of', /for\s*\([^)]*\bof\b/],
       ['Map/Set', /\bnew (?:Map|Set|WeakMap)\b/], ['optional chaining', /\?\.[\w[(]/], ['nullish coalescing', /\?\?/], ['template literal', /`/], ['async', /\basync\b|\bawait\b/]] as const) {
       assert.doesNotMatch(code, re, `generated module uses ${what}`);
