@@ -91,19 +91,23 @@ function escapeChar(c: string): string {
   return /[a-z0-9]/.test(c) ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
-interface Trie { [c: string]: Trie }
+interface Trie { end?: true; next: Record<string, Trie> }
 
 /**
  * An alternation of literals factored by common prefix (`a(?:bc|de)`), so the regex engine
- * tries each first character once. Literals must not be prefixes of one another (see `minimal`).
+ * tries each first character once. A literal that another starts with makes the longer one moot.
  */
 export function alternation(literals: readonly string[]): string {
-  const root: Trie = {};
+  if (literals.length === 0) return '(?!)'; // no literal: a regex that never matches, not one that always does
+  const root: Trie = { next: {} };
   for (const l of literals) {
     let node = root;
-    for (const c of l) node = node[c] ??= {};
+    for (const c of l) node = node.next[c] ??= { next: {} };
+    node.end = true;
   }
-  const render = (node: Trie): string => {
+  const render = (trie: Trie): string => {
+    if (trie.end) return '';
+    const node = trie.next;
     const keys = Object.keys(node).sort();
     const branches = keys.map((c) => escapeChar(c) + render(node[c]!));
     if (branches.length <= 1) return branches[0] ?? '';
