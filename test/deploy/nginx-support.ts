@@ -43,10 +43,11 @@ export interface Nginx {
 }
 
 /**
- * Starts nginx with `snippet` included in its http block, in a private prefix with logs and
+ * Starts nginx with `snippet` included in its http block (and `main` lines, such as the
+ * `pcre_jit on;` a snippet documents, in the main context), in a private prefix with logs and
  * temp paths inside it. Waits until every port in `ports` accepts connections.
  */
-export async function startNginx(snippet: string, ports: number[], opts: { js?: boolean; dir: string }): Promise<Nginx> {
+export async function startNginx(snippet: string, ports: number[], opts: { js?: boolean; dir: string; main?: string[] }): Promise<Nginx> {
   requireTool('nginx', NGINX);
   if (opts.js) requireFile('njs', JS_MODULE);
   const dir = opts.dir;
@@ -55,6 +56,7 @@ export async function startNginx(snippet: string, ports: number[], opts: { js?: 
   writeFileSync(join(dir, 'site.conf'), snippet);
   const conf = [
     opts.js ? `load_module ${JS_MODULE};` : '',
+    ...(opts.main ?? []),
     'worker_processes 1;',
     `error_log ${dir}/logs/error.log info;`,
     'events { worker_connections 256; }',

@@ -39,7 +39,7 @@ function parseLog(line: string): LogLine {
   return { request: m[1]!, status: Number(m[2]), wormwatch: m[3] === '-' ? '' : m[3]! };
 }
 
-describe('deploy/nginx/njs-inline.conf: nginx classifies with the generated njs module', function () {
+describe('deploy/nginx/njs-inline.conf: nginx classifies the suspects of the generated map with the generated njs module', function () {
   this.timeout(120_000);
   const tmp = tempDir('njs-nginx');
   const engine = defaultEngine();
@@ -65,7 +65,8 @@ describe('deploy/nginx/njs-inline.conf: nginx classifies with the generated njs 
     mkdirSync(html);
     writeFileSync(join(html, 'index.html'), '<h1>site</h1>\n');
     const module = join(tmp.path, 'wormwatch.js');
-    const built = await run(CLI[0], [...CLI.slice(1), 'build-njs', `--out=${module}`]);
+    const map = join(tmp.path, 'wormwatch-map.conf');
+    const built = await run(CLI[0], [...CLI.slice(1), 'build-njs', `--out=${module}`, `--map=${map}`]);
     assert.equal(built.code, 0, built.stderr);
     accessLog = join(tmp.path, 'wormwatch-access.log');
     writeFileSync(accessLog, '');
@@ -75,12 +76,14 @@ describe('deploy/nginx/njs-inline.conf: nginx classifies with the generated njs 
     port = await freePort(); // after wormwatch holds its ports, so never one of them
     const conf = adapt(snippet, {
       '/etc/nginx/njs/wormwatch.js': module,
+      '/etc/nginx/njs/wormwatch-map.conf': map,
       'server 127.0.0.1:8083;': `server 127.0.0.1:${wwPort};`,
       'listen 80;': `listen 127.0.0.1:${port};`,
       'root /var/www/html;': `root ${html};`,
       '/var/log/nginx/wormwatch-access.log': accessLog,
     });
-    nginx = await startNginx(conf, [port], { js: true, dir: join(tmp.path, 'nginx') });
+    assert.match(snippet, /^#\s+pcre_jit on;/m, 'the snippet documents pcre_jit for the main context');
+    nginx = await startNginx(conf, [port], { js: true, dir: join(tmp.path, 'nginx'), main: ['pcre_jit on;'] });
   });
 
   after(async () => {
