@@ -16,7 +16,7 @@ interface NjsModule { classify(r: unknown): string; suspectHeaders(r: unknown): 
 const USER_RULES = `
 signatures:
   - id: acme-token-leak
-    family: php-rce
+    family: web-exploit
     title: ACME debug token in a header
     description: The ACME debug token lets anyone run code; nobody outside should send it.
     stage: request

@@ -66,3 +66,12 @@ export function nodeHeaderObject(pairs: readonly (readonly [string, string])[]):
   message._addHeaderLines(lines, lines.length);
   return message.headers;
 }
+
+/**
+ * The header pairs nginx keeps: with `ignore_invalid_headers` (on by default) it drops a name of
+ * anything but letters, digits and `-` (`spring.cloud.function.routing-expression`, `x_y`), and
+ * then neither njs nor the upstream sees it.
+ */
+export function keptByNginx(pairs: [string, string][]): [string, string][] {
+  return pairs.filter(([k]) => /^[A-Za-z0-9-]+$/.test(k));
+}
