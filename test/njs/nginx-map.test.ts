@@ -1,15 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { compileCatalogue } from '../../src/detect/engine.js';
 import type { Signature } from '../../src/detect/types.js';
 import { buildNjsModule } from '../../src/njs/build.js';
 import { buildNjsMap } from '../../src/njs/map.js';
-import { buildEngine, defaultEngine } from '../../src/rules/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { bytesOf, generate } from '../fuzz/generator.js';
 import { adapt, JS_MODULE, NGINX, readSnippet, startNginx, type Nginx } from '../deploy/nginx-support.js';
-import { freePort, ROOT, run, tempDir, waitFor } from '../deploy/support.js';
+import { freePort, run, tempDir, waitFor } from '../deploy/support.js';
 import { wireExamples } from './examples.js';
 import { examplesOf, hostileRequests, JOINT_REQUESTS, JOINT_SIGNATURES, wireBytes } from './hostile.js';
 import { nodeVerdict, type WireRequest } from './suspects.js';
@@ -148,9 +148,8 @@ describe('the generated map in a real nginx: same verdicts as the Node engine wi
     return { differ, flagged, cleared, compared: compared.length, refused: lines.length - compared.length };
   }
 
-  it('passes nginx -t with the map of the built-in catalogue, the next one, joint literals and one that makes every request a suspect', async () => {
+  it('passes nginx -t with the map of the built-in catalogue, joint literals and one that makes every request a suspect', async () => {
     const catalogues: [string, readonly Signature[]][] = [['builtin', defaultEngine().signatures], ['joint', JOINT_SIGNATURES]];
-    if (existsSync(join(ROOT, 'catalogue-next'))) catalogues.push(['next', buildEngine({ rules: join(ROOT, 'catalogue-next'), builtinRules: false }).signatures]);
     const always: Signature = { ...JOINT_SIGNATURES[0]!, id: 'every-request', match: { target: 'url', pattern: '^/' } };
     catalogues.push(['every', [always]]);
     for (const [name, signatures] of catalogues) {

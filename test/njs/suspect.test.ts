@@ -1,21 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { compileCatalogue } from '../../src/detect/engine.js';
 import type { Signature } from '../../src/detect/types.js';
 import { buildNjsModule, njsTable } from '../../src/njs/build.js';
 import { buildNjsMap } from '../../src/njs/map.js';
 import { alternation, literalGroups, longestStretch, minimal, suspectPlan, uriSuspectRegexes } from '../../src/njs/suspect.js';
-import { buildEngine, defaultEngine } from '../../src/rules/index.js';
+import { defaultEngine } from '../../src/rules/index.js';
 import { benignRequests } from '../../bench/lib/traffic.js';
 import { bytesOf, generate } from '../fuzz/generator.js';
 import { parseAll } from '../helpers/http1-parse.js';
-import { ROOT } from '../deploy/support.js';
 import { wireExamples } from './examples.js';
 import { examplesOf, hostileRequests, JOINT_REQUESTS, JOINT_SIGNATURES } from './hostile.js';
 import { headerHalf, loadModule, mapRegexes, njsRequest, nodeVerdict, suspectTest, type WireRequest } from './suspects.js';
-
-const NEXT = join(ROOT, 'catalogue-next');
 
 /** The requests a correct server could read in each fuzz input (the fuzz suite's own parser). */
 function fuzzRequests(seed: number, count: number): WireRequest[] {
@@ -149,14 +144,6 @@ describe('the suspect map (build-njs --map)', function () {
       assert.ok(r.flagged > 1_000 && r.cleared > 1_000, JSON.stringify(r));
     });
 
-    it('with the next catalogue (catalogue-next/), when it is there', function () {
-      if (!existsSync(NEXT)) return;
-      const next = buildEngine({ rules: NEXT, builtinRules: false }).signatures;
-      const examples = wireExamples(next).map((e) => ({ method: e.method, target: e.target, headers: e.headers }));
-      const r = checkProperty(next, [...examples, ...hostileRequests(examplesOf(next), 18, 10_000), ...fuzzRequests(10, 2_000)]);
-      assert.deepEqual(r.missed, []);
-      assert.ok(r.flagged > 1_000 && r.cleared > 1_000, JSON.stringify(r));
-    });
   });
 
   it('leaves the module\'s classify the Node engine\'s verdict on the hostile requests (in-process, njs byte strings emulated)', () => {
