@@ -104,6 +104,26 @@ export function createMetrics(version: string, registry: Registry = new Registry
   return metrics;
 }
 
+/** What a Redis operation of fleet mode was doing when it failed (the `op` label). */
+export const REDIS_OPS = ['connect', 'bans', 'offenders', 'claims', 'caps', 'read', 'stream'] as const;
+export const FLEET_DROP_REASONS = ['buffer-full'] as const;
+
+/**
+ * Fleet mode's metrics (`--redis-url`), registered only when it is on: a replica without Redis
+ * exports exactly what it did before.
+ */
+export function createFleetMetrics(registry: Registry) {
+  const r = registry;
+  return {
+    up: new Gauge({ name: 'wormwatch_redis_up', help: '1 while the fleet\'s Redis answers, 0 while it does not (the replica serves on, alone; detections and claims wait in a bounded buffer).', registers: [r] }),
+    errors: counter(r, 'wormwatch_redis_errors_total', 'Redis commands that failed or timed out, by what they were for (connect, bans, offenders, claims, caps, read, stream).', ['op'], { op: REDIS_OPS }),
+    duplicates: counter(r, 'wormwatch_notices_duplicate_total', 'Notices not queued here because another replica claimed that offender for this --notice-interval (fleet mode).'),
+    buffered: watched<number>(r, 'wormwatch_fleet_buffered', 'Detections, bans and claims waiting in the bounded local buffer for Redis to come back.', [], (g, v) => g.set(v)),
+    dropped: counter(r, 'wormwatch_fleet_dropped_total', 'What fleet mode could not keep for Redis: buffer-full (the local buffer held its maximum while Redis was away).', ['reason'], { reason: FLEET_DROP_REASONS }),
+  };
+}
+
+export type FleetMetrics = ReturnType<typeof createFleetMetrics>;
 export type Metrics = ReturnType<typeof createMetrics>;
 export type ProxyMetrics = Metrics['proxy'];
 export type NoticeMetricHandles = Metrics['notices'];

@@ -117,6 +117,34 @@ export const listenAddress: Parser<ListenAddress> = (raw) => {
   return { host, port };
 };
 
+/**
+ * A Redis server: `redis://[user:pass@]host[:port][/db]`, `rediss://…` (TLS), or a unix socket
+ * as `unix:///path/redis.sock` or an absolute path. Kept as a URL (`unix:` for a socket).
+ */
+export const redisUrl: Parser<URL> = (raw) => {
+  const s = String(raw).trim();
+  let url: URL;
+  try {
+    url = new URL(s.startsWith('/') ? `unix://${s}` : s);
+  } catch {
+    throw new Error('a Redis URL such as redis://127.0.0.1:6379, rediss://host:6380 or unix:///run/redis.sock');
+  }
+  if (url.protocol === 'unix:') {
+    if (url.pathname === '' || url.pathname === '/') throw new Error('unix:///path/to/redis.sock (the socket path)');
+    return url;
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('a redis://, rediss:// or unix:// URL');
+  if (url.hostname === '' || !/^\/?\d{0,2}$/.test(url.pathname) || url.search || url.hash) throw new Error('redis[s]://[user:pass@]host[:port][/db], without query or fragment');
+  return url;
+};
+
+/** A short name safe in Redis keys and metrics: letters, digits, `._-`, 1 to 63 characters. */
+export const shortName: Parser<string> = (raw) => {
+  const s = String(raw).trim();
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(s)) throw new Error('1 to 63 letters, digits, dots, dashes or underscores');
+  return s;
+};
+
 /** A comma-separated list (or array) of CIDR ranges or single addresses. */
 export const cidrList: Parser<string[]> = (raw) => {
   const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');

@@ -100,6 +100,11 @@ export const optionSpecs = [
   // detection rules
   spec({ key: 'rules', value: '<file|dir>', default: undefined, shownDefault: '(none)', description: 'User signatures: a YAML/JSON rule file or a directory of them, on top of the built-in catalogue.', parse: p.text }),
   spec({ key: 'builtinRules', value: '<bool>', default: true, shownDefault: 'true', description: 'Use the built-in catalogue (--no-builtin-rules: only --rules).', parse: p.boolean }),
+  // fleet mode (src/fleet/): replicas sharing one Redis
+  spec({ key: 'redisUrl', value: '<url>', default: undefined, shownDefault: '(none: every replica on its own)', description: 'Fleet mode: share bans, offenders and notice dedupe with every replica through this Redis (or Valkey), redis[s]://[user:pass@]host:port[/db] or unix:///path. Never in the request path.', parse: p.redisUrl, scope: 'proxy' }),
+  spec({ key: 'redisPrefix', value: '<prefix>', default: 'ww', shownDefault: 'ww', description: 'Prefix of every Redis key and channel (one Redis may serve several fleets).', parse: p.shortName, scope: 'proxy' }),
+  spec({ key: 'redisTimeout', value: '<dur>', default: 500, shownDefault: '500ms', description: 'Time one Redis command may take before it counts as failed (the replica carries on locally).', parse: p.timer(1), scope: 'proxy' }),
+  spec({ key: 'replicaName', value: '<name>', default: undefined, shownDefault: '(the host name: the pod name)', description: 'This replica\'s name in fleet-wide offender records and notice claims.', parse: p.shortName, scope: 'proxy' }),
   // processes (src/cluster.ts)
   spec({ key: 'workers', value: '<n>', default: 1, shownDefault: '1', description: 'Proxy processes sharing the listen port (node:cluster); 0: one per CPU. Offenders, notices and the admin server stay in the primary.', parse: p.integer(0, 256), scope: 'proxy' }),
 ] as const;

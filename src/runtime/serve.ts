@@ -17,6 +17,7 @@ import { buildEngine } from '../rules/index.js';
 import { VERSION } from '../version.js';
 import type { ExtensionFactory, WormwatchExtension } from './extension.js';
 import { defaultExtensions } from './extensions/index.js';
+import { withFleet } from './extensions/fleet.js';
 import { createHub } from './hub.js';
 
 export interface StartOptions {
@@ -54,6 +55,13 @@ async function geoOption(options: Options): Promise<{ geo?: { lookup(ip: string)
   return geo ? { geo } : {};
 }
 
+/** The extensions asked for (default `defaultExtensions`), with fleet mode's first when `--redis-url` is set. */
+function extensionsFor(options: Options, start: StartOptions): Array<WormwatchExtension | ExtensionFactory> {
+  const chosen = [...(start.extensions ?? defaultExtensions)];
+  if (options.redisUrl === undefined) return chosen;
+  return withFleet(chosen);
+}
+
 /** Offenders past their TTL are purged at least this often (expiry is otherwise lazy). */
 const PURGE_INTERVAL_MAX_MS = 60_000;
 
@@ -65,7 +73,7 @@ export async function startWormwatch(options: Options, start: StartOptions = {})
     logger,
     adminToken: token,
     engine: start.engine ?? buildEngine(options),
-    extensions: [...(start.extensions ?? defaultExtensions)],
+    extensions: extensionsFor(options, start),
     ...(start.registry ? { registry: start.registry } : {}),
     ...(start.beforeEngineSwap ? { beforeEngineSwap: start.beforeEngineSwap } : {}),
     serving: true,

@@ -15,6 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   bans: ['.', 'admin', 'config', 'detect', 'storage'],
   config: ['.'],
   detect: ['.'],
+  fleet: ['.', 'admin', 'bans', 'config', 'detect', 'notify', 'offenders'],
   geoip: ['.'],
   njs: ['detect'],
   notify: ['.', 'admin', 'config', 'detect', 'storage'],
@@ -24,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   rules: ['.', 'detect'],
   scan: ['.', 'detect'],
   storage: [],
-  runtime: ['.', 'admin', 'config', 'detect', 'notify', 'offenders', 'proxy', 'rules', 'scan', 'rdap', 'geoip', 'bans', 'storage'],
+  runtime: ['.', 'admin', 'config', 'detect', 'notify', 'offenders', 'proxy', 'rules', 'scan', 'rdap', 'geoip', 'bans', 'storage', 'fleet'],
 };
 
 describe('the architecture of src/', () => {
