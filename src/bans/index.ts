@@ -37,6 +37,8 @@ export interface BanCheck {
 export interface BanChange {
   key: string;
   ban: Ban | null;
+  /** Not this replica's decision: evicted past --ban-max, forgotten once old, or from the fleet (`applyRemote`). Absent: decided here. */
+  cause?: 'evicted' | 'forgotten' | 'remote';
 }
 
 /** A BanCheck others can follow (the `--workers` processes keep a copy). */
@@ -160,6 +162,26 @@ export class Bans implements BanFeed {
     this.#listeners.push(listener);
   }
 
+  /**
+   * A ban (or lift) another replica decided (fleet mode): put in this table as if made here, told
+   * to the listeners with `cause: 'remote'` (the fleet does not send it back), neither counted
+   * nor logged as this replica's. Ignored unless bans apply here.
+   */
+  applyRemote(change: { key: string; ban: Ban | null }): void {
+    if (!this.enabled) return;
+    if (change.ban === null) {
+      if (this.table.delete(change.key) !== undefined) this.#changed(change.key, null, 'remote');
+      return;
+    }
+    const held = this.table.get(change.key);
+    if (held !== undefined && held.since === change.ban.since && held.until === change.ban.until) return;
+    for (const old of this.table.put(change.ban)) {
+      this.deps.metrics.evicted.inc();
+      this.#changed(old.key, null, 'evicted');
+    }
+    this.#changed(change.key, change.ban, 'remote');
+  }
+
   /** Loads the bans kept in `bans.sqlite` (block mode only) and starts forgetting old ones. */
   start(): void {
     if (!this.enabled) return;
@@ -186,7 +208,7 @@ export class Bans implements BanFeed {
   #impose(ban: Ban): void {
     for (const old of this.table.put(ban)) {
       this.deps.metrics.evicted.inc();
-      this.#changed(old.key, null);
+      this.#changed(old.key, null, 'evicted');
     }
     this.#changed(ban.key, ban);
     this.deps.metrics.total.inc({ reason: ban.reason });
@@ -202,13 +224,14 @@ export class Bans implements BanFeed {
     return ban;
   }
 
-  #changed(key: string, ban: Ban | null): void {
+  #changed(key: string, ban: Ban | null, cause?: BanChange['cause']): void {
     this.#file?.change(key, ban);
-    for (const listener of this.#listeners) listener({ key, ban });
+    const change: BanChange = cause === undefined ? { key, ban } : { key, ban, cause };
+    for (const listener of this.#listeners) listener(change);
   }
 
   #forgetOld(): void {
-    for (const key of this.table.purge(Date.now(), this.#lengths.max)) this.#changed(key, null);
+    for (const key of this.table.purge(Date.now(), this.#lengths.max)) this.#changed(key, null, 'forgotten');
   }
 
   /** Why `ip` is never banned automatically, or null. */

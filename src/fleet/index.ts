@@ -7,16 +7,18 @@ import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics } from '../metrics.js';
+import { BanSync, type FleetBans } from './ban-sync.js';
 import { RedisLink } from './redis-link.js';
 
 export { RedisLink, reconnectDelay, redisOptions } from './redis-link.js';
 
 /** The settings fleet mode reads, and no others. */
-export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName'>;
+export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'banMax'>;
 
 export interface FleetDeps {
   logger: Logger;
   registry: Registry;
+  bans: FleetBans;
 }
 
 export interface Fleet {
@@ -39,11 +41,17 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const logger = deps.logger.child({ component: 'fleet' });
   const metrics = createFleetMetrics(deps.registry);
   const link = new RedisLink({ url: options.redisUrl!, commandTimeoutMs: options.redisTimeout, prefix: options.redisPrefix }, metrics, logger);
+  const replica = replicaNameOf(options);
+  const bans = new BanSync(link, deps.bans, replica, metrics, logger, options.banMax);
+  metrics.buffered.watch(() => bans.buffered);
   return {
-    link, metrics, replica: replicaNameOf(options),
+    link, metrics, replica,
     onDetection() {},
     adminRoutes: [],
-    start: () => link.start(),
+    start() {
+      bans.start();
+      link.start();
+    },
     stop: () => link.stop(),
   };
 }

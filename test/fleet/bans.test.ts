@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { banMessageOf, banOf } from '../../src/fleet/ban-sync.js';
+import { eventually, send, startApp, type TestApp } from '../helpers/app.js';
+import { startOrigin, type Origin } from '../helpers/origin.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { runCli } from '../cli/run-cli.js';
+
+const CODERED = `/default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a`;
+const from = (ip: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': ip } });
+
+/** Polls until every replica refuses `ip` (403), within `ms`; returns how long it took. */
+async function refusedEverywhere(apps: TestApp[], ip: string, ms: number): Promise<number> {
+  const started = Date.now();
+  await eventually(async () => (await Promise.all(apps.map((a) => send(a.url, '/', from(ip))))).every((r) => r.status === 403), ms, `${ip} refused on every replica`);
+  return Date.now() - started;
+}
+
+describe('fleet: bans reach every replica', function () {
+  this.timeout(30_000);
+  let redis: TestRedis;
+  let origin: Origin;
+  let apps: TestApp[];
+
+  beforeEach(async () => {
+    redis = await startRedis();
+    origin = await startOrigin();
+    apps = [];
+    for (const name of ['r1', 'r2', 'r3']) {
+      apps.push(await startApp({ upstream: origin.url, mode: 'block', banTtl: '1h', trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name }));
+    }
+    await eventually(async () => (await Promise.all(apps.map((a) => a.metric('wormwatch_redis_up')))).every((v) => v === 1), 5000, 'all up');
+  });
+  afterEach(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await origin.close();
+    await redis.stop();
+  });
+
+  it('a detection banned on one replica is refused by the other two within a second, from their own tables', async () => {
+    assert.equal((await send(apps[0]!.url, CODERED, from('198.51.100.7'))).status, 403);
+    assert.ok(await refusedEverywhere(apps, '198.51.100.7', 1000) <= 1000);
+    for (const a of apps.slice(1)) assert.ok(a.app.bans.remaining('198.51.100.7') > 3_500_000, 'held in the local table with the ban\'s own end');
+    assert.equal((await send(apps[1]!.url, '/', from('198.51.100.8'))).status, 200, 'another address is not banned');
+    const ttl = await redis.client.pttl('ww:ban:198.51.100.7');
+    assert.ok(ttl > 3_500_000 && ttl <= 3_600_000, `the Redis key expires with the ban (${ttl})`);
+  });
+
+  it('`wormwatch bans add` against one replica\'s admin API bans on all three, and a lift on another lifts everywhere', async () => {
+    const added = await runCli(['bans', 'add', '203.0.113.50', '--ttl', '10m', '--admin', apps[2]!.admin]);
+    assert.equal(added.code, 0, added.stderr);
+    await refusedEverywhere(apps, '203.0.113.50', 1000);
+    const lifted = await send(apps[0]!.admin, '/bans/203.0.113.50', { method: 'DELETE' });
+    assert.equal(lifted.status, 200);
+    await eventually(async () => (await Promise.all(apps.map((a) => send(a.url, '/', from('203.0.113.50'))))).every((r) => r.status === 200), 1000, 'lifted everywhere');
+    assert.equal(await redis.client.exists('ww:ban:203.0.113.50'), 0);
+  });
+
+  it('a ban made while Redis is down reaches the others when it returns; a replica started later loads the bans in force', async () => {
+    await redis.kill9();
+    await eventually(async () => (await apps[0]!.metric('wormwatch_redis_up')) === 0, 5000, 'down');
+    assert.equal((await send(apps[0]!.url, CODERED, from('198.51.100.20'))).status, 403);
+    assert.equal((await send(apps[1]!.url, '/', from('198.51.100.20'))).status, 200, 'not yet known elsewhere');
+    await redis.restart();
+    await refusedEverywhere(apps, '198.51.100.20', 10_000);
+    const late = await startApp({ upstream: origin.url, mode: 'block', banTtl: '1h', trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: 'r4' });
+    apps.push(late);
+    await refusedEverywhere([late], '198.51.100.20', 5000);
+  });
+
+  it('a replica hears a ban as remote (not its own, not published again), and only the deciding replica counts it', async () => {
+    const changes: unknown[] = [];
+    apps[1]!.app.bans.subscribe((c) => changes.push(c));
+    await send(apps[0]!.url, CODERED, from('198.51.100.30'));
+    await refusedEverywhere(apps, '198.51.100.30', 1000);
+    assert.deepEqual(changes.map((c) => (c as { cause?: string }).cause), ['remote']);
+    assert.equal(await apps[0]!.metric('wormwatch_bans_total', { reason: 'request' }), 1);
+    assert.equal(await apps[1]!.metric('wormwatch_bans_total', { reason: 'request' }), 0, 'counted by the replica that decided it');
+  });
+
+  describe('what Redis says is checked', () => {
+    it('accepts a well-formed ban and refuses bad fields', () => {
+      const ban = { key: '198.51.100.7', since: 1, until: 2, count: 1, reason: 'request', signature: 'codered' };
+      assert.deepEqual(banOf(ban), ban);
+      for (const bad of [{ ...ban, reason: 'because' }, { ...ban, until: 0 }, { ...ban, key: 'x'.repeat(300) }, { ...ban, count: 0 }, { ...ban, since: '1' }, null, 'text']) assert.equal(banOf(bad), null);
+    });
+
+    it('refuses a message whose ban names another key, or that is not JSON', () => {
+      const ban = { key: '198.51.100.7', since: 1, until: 2, count: 1, reason: 'manual', signature: null };
+      assert.equal(banMessageOf(JSON.stringify({ from: 'r1', key: '198.51.100.8', ban })), null);
+      assert.equal(banMessageOf('{nope'), null);
+      assert.deepEqual(banMessageOf(JSON.stringify({ from: 'r1', key: '198.51.100.7', ban: null })), { from: 'r1', key: '198.51.100.7', ban: null });
+    });
+  });
+});
