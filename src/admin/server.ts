@@ -33,7 +33,8 @@ export interface AdminServer {
 const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createAdminServer(deps: AdminServerDeps): AdminServer {
-  const all = [...builtinRoutes(deps), ...offenderRoutes(deps.offenders), ...(deps.routes ?? [])];
+  // The extensions' routes before the local offender routes: fleet mode answers /offenders for the fleet.
+  const all = [...builtinRoutes(deps), ...(deps.routes ?? []), ...offenderRoutes(deps.offenders)];
   const routes = deps.publicOnly ? all.filter((r) => PUBLIC_PATHS.has(r.path)) : all;
   const token = deps.token ?? (() => undefined);
   const server = http.createServer({ requestTimeout: ADMIN_REQUEST_TIMEOUT_MS }, (req, res) => {

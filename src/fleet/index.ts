@@ -8,17 +8,20 @@ import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics } from '../metrics.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
+import { OffenderSync } from './offender-sync.js';
+import { FleetOffenderReader, fleetOffenderRoutes, type LocalOffenders } from './offender-view.js';
 import { RedisLink } from './redis-link.js';
 
 export { RedisLink, reconnectDelay, redisOptions } from './redis-link.js';
 
 /** The settings fleet mode reads, and no others. */
-export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'banMax'>;
+export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'>;
 
 export interface FleetDeps {
   logger: Logger;
   registry: Registry;
   bans: FleetBans;
+  offenders: LocalOffenders;
 }
 
 export interface Fleet {
@@ -43,15 +46,21 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const link = new RedisLink({ url: options.redisUrl!, commandTimeoutMs: options.redisTimeout, prefix: options.redisPrefix }, metrics, logger);
   const replica = replicaNameOf(options);
   const bans = new BanSync(link, deps.bans, replica, metrics, logger, options.banMax);
-  metrics.buffered.watch(() => bans.buffered);
+  const offenders = new OffenderSync(link, { replica, max: options.offenderMax, ttlMs: options.offenderTtl, samples: options.offenderSamples }, metrics, (ip) => deps.offenders.get(ip));
+  metrics.buffered.watch(() => bans.buffered + offenders.buffered);
   return {
     link, metrics, replica,
-    onDetection() {},
-    adminRoutes: [],
+    onDetection: (event) => offenders.record(event),
+    adminRoutes: fleetOffenderRoutes(new FleetOffenderReader(link, deps.offenders), deps.offenders, link),
     start() {
       bans.start();
+      offenders.start();
       link.start();
     },
-    stop: () => link.stop(),
+    async stop() {
+      offenders.stop();
+      await offenders.flush().catch(() => undefined);
+      await link.stop();
+    },
   };
 }
