@@ -6,8 +6,10 @@ import type { AdminRoute } from '../admin/route.js';
 import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
-import { createFleetMetrics, type FleetMetrics } from '../metrics.js';
+import { createFleetMetrics, type FleetMetrics, type NoticeMetricHandles } from '../metrics.js';
+import type { NoticeGate } from '../notify/index.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
+import { NoticeClaims } from './notice-claims.js';
 import { OffenderSync } from './offender-sync.js';
 import { FleetOffenderReader, fleetOffenderRoutes, type LocalOffenders } from './offender-view.js';
 import { RedisLink } from './redis-link.js';
@@ -15,13 +17,16 @@ import { RedisLink } from './redis-link.js';
 export { RedisLink, reconnectDelay, redisOptions } from './redis-link.js';
 
 /** The settings fleet mode reads, and no others. */
-export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'>;
+export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'
+  | 'noticeInterval' | 'noticeMaxPerHour' | 'noticeMaxPerDomainPerHour'>;
 
 export interface FleetDeps {
   logger: Logger;
   registry: Registry;
   bans: FleetBans;
   offenders: LocalOffenders;
+  /** The notifier's counters: a notice over the fleet's hourly cap is counted as suppressed. */
+  notices: NoticeMetricHandles;
 }
 
 export interface Fleet {
@@ -30,6 +35,8 @@ export interface Fleet {
   /** This replica's name in the fleet's records. */
   replica: string;
   onDetection(event: DetectionEvent): void;
+  /** For the notifier: one notice per offender per interval across the fleet, and the shared caps. */
+  gate: NoticeGate;
   adminRoutes: AdminRoute[];
   start(): void;
   stop(): Promise<void>;
@@ -47,9 +54,10 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const replica = replicaNameOf(options);
   const bans = new BanSync(link, deps.bans, replica, metrics, logger, options.banMax);
   const offenders = new OffenderSync(link, { replica, max: options.offenderMax, ttlMs: options.offenderTtl, samples: options.offenderSamples }, metrics, (ip) => deps.offenders.get(ip));
-  metrics.buffered.watch(() => bans.buffered + offenders.buffered);
+  const claims = new NoticeClaims(link, { replica, intervalMs: options.noticeInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour }, metrics, deps.notices);
+  metrics.buffered.watch(() => bans.buffered + offenders.buffered + claims.buffered);
   return {
-    link, metrics, replica,
+    link, metrics, replica, gate: claims,
     onDetection: (event) => offenders.record(event),
     adminRoutes: fleetOffenderRoutes(new FleetOffenderReader(link, deps.offenders), deps.offenders, link),
     start() {

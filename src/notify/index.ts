@@ -20,8 +20,10 @@ import { DISK_RETRY_MS, NoticeQueue } from './queue.js';
 import { createSender } from './sender.js';
 import type { NoticeKind } from './types.js';
 import { checkNotifyOptions } from './mode.js';
+import type { NoticeGate } from './gate.js';
 
 export { renderSettings } from './message.js';
+export type { NoticeGate } from './gate.js';
 export { checkNotifyOptions, notifyMode, type NotifyMode } from './mode.js';
 
 export interface Notifier {
@@ -36,6 +38,8 @@ export interface NotifierDeps {
   metrics: NoticeMetricHandles;
   logger: Logger;
   offenders?: { setHostname?(ip: string, name: string | null): void };
+  /** Fleet mode: which detections become notices here (a fleet-wide claim), and the shared domain cap. */
+  gate?: NoticeGate;
 }
 
 /** Outbox housekeeping (old suppressed rows, domain counts, the row count) runs this often. */
@@ -71,9 +75,16 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   let dns: ReverseDns | undefined;
   let housekeeping: NodeJS.Timeout | undefined;
 
+  const admit = (event: DetectionEvent): void => {
+    if (!handoff.add(event)) metrics.dropped('handoff-full');
+    queue?.schedule();
+  };
   return {
     notify(event) {
-      if (mode !== 'off' && !handoff.add(event)) metrics.dropped('handoff-full');
+      if (mode !== 'off') {
+        if (deps.gate) deps.gate.offer(event, admit);
+        else if (!handoff.add(event)) metrics.dropped('handoff-full');
+      }
       if (exposures !== undefined && !exposures.add(event)) metrics.dropped('handoff-full');
       queue?.schedule();
     },
@@ -108,6 +119,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         onWriteOk: () => box.succeeded(),
         onHostname: (ip, name) => deps.offenders?.setHostname?.(ip, name),
         onReady: () => delivery?.pump(),
+        ...(deps.gate?.domainsAllowed ? { domainsAllowed: deps.gate.domainsAllowed.bind(deps.gate) } : {}),
       }, exposures === undefined ? undefined : { handoff: exposures, recipient: operatorEmail! });
       housekeeping = setInterval(() => box.housekeep(options.noticeInterval), HOUSEKEEPING_MS);
       housekeeping.unref();

@@ -43,6 +43,8 @@ export interface QueueDeps {
   onHostname?: (ip: string, hostname: string) => void;
   /** Called when a notice becomes ready to send. */
   onReady: () => void;
+  /** Fleet mode's shared per-domain cap (see NoticeGate); null: the local cap alone decides. */
+  domainsAllowed?: (domains: readonly string[]) => Promise<boolean | null>;
   now?: () => number;
 }
 
@@ -227,16 +229,19 @@ export class NoticeQueue {
     }
   }
 
-  private resolved(id: number, host: HostLookup): void {
+  private async resolved(id: number, host: HostLookup): Promise<void> {
+    const first = this.deps.outbox()?.get(id);
+    if (this.stopped || !first || first.host_status !== null) return;
+    const domains = [...new Set(buildRecipients(this.config.templates, first.ip, host.hostname).to.map(recipientDomain))];
+    const shared = (await this.deps.domainsAllowed?.(domains)) ?? null;
     const box = this.deps.outbox();
     if (this.stopped || box === null) return;
     const now = this.now();
     const row = box.get(id);
     if (!row || row.host_status !== null) return;
     if (host.hostname) this.deps.onHostname?.(row.ip, host.hostname);
-    const domains = [...new Set(buildRecipients(this.config.templates, row.ip, host.hostname).to.map(recipientDomain))];
     const capped = box.transaction(() => {
-      const over = domainCap(domains, box.domainCounts(domains, now - HOUR), this.config.maxPerDomainPerHour) !== null;
+      const over = shared === false || domainCap(domains, box.domainCounts(domains, now - HOUR), this.config.maxPerDomainPerHour) !== null;
       if (over) box.suppress(id, 'domain-cap', now);
       else box.setHost(id, host.hostname, host.hostname !== null ? 'confirmed' : host.reason, domains, now);
       return over;

@@ -10,10 +10,10 @@ import { notifyExtension } from './notify.js';
 export function withFleet(extensions: ReadonlyArray<WormwatchExtension | ExtensionFactory>): Array<WormwatchExtension | ExtensionFactory> {
   let fleet: Fleet | undefined;
   const first: ExtensionFactory = (ctx) => {
-    fleet = createFleet(ctx.options, { logger: ctx.logger, registry: ctx.metrics.registry, bans: ctx.bans, offenders: ctx.offenders });
+    fleet = createFleet(ctx.options, { logger: ctx.logger, registry: ctx.metrics.registry, bans: ctx.bans, offenders: ctx.offenders, notices: ctx.metrics.notices });
     return fleetExtension(fleet);
   };
-  return [first, ...extensions.map((f): WormwatchExtension | ExtensionFactory => (f === notifyExtension ? (ctx: ExtensionContext) => notifyExtension(ctx) : f))];
+  return [first, ...extensions.map((f): WormwatchExtension | ExtensionFactory => (f === notifyExtension ? (ctx: ExtensionContext) => notifyExtension(ctx, fleet?.gate) : f))];
 }
 
 function fleetExtension(fleet: Fleet): WormwatchExtension {
