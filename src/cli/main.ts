@@ -8,6 +8,7 @@ import * as serve from './serve.js';
 import * as scan from './scan.js';
 import * as notices from './notices.js';
 import * as bans from './bans.js';
+import * as mailer from './mailer.js';
 import * as check from './check.js';
 import * as rules from './rules.js';
 import * as signatures from './signatures.js';
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   scan.register(program);
   notices.register(program);
   bans.register(program);
+  mailer.register(program);
   check.register(program);
   signatures.register(program);
   rules.register(program);

@@ -1,6 +1,5 @@
 // Fleet mode: one replica's share of a fleet on Redis (bans, offenders, notice claims). Created
 // by the wiring when `--redis-url` is set; see README.md for what it owns and may import.
-import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import type { AdminRoute } from '../admin/route.js';
 import type { Options } from '../config/options.js';
@@ -8,17 +7,23 @@ import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics, type NoticeMetricHandles } from '../metrics.js';
 import type { NoticeGate } from '../notify/index.js';
+import { eligibility } from '../notify/policy.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
 import { NoticeClaims } from './notice-claims.js';
 import { OffenderSync } from './offender-sync.js';
 import { FleetOffenderReader, fleetOffenderRoutes, type LocalOffenders } from './offender-view.js';
 import { RedisLink } from './redis-link.js';
+import { replicaNameOf } from './replica.js';
+import { NoticeProducer } from './notice-stream.js';
+import { startStreamMailer, type MailerOptions, type RunningMailer } from './mailer.js';
 
 export { RedisLink, reconnectDelay, redisOptions } from './redis-link.js';
+export { replicaNameOf } from './replica.js';
+export { startStreamMailer, type MailerOptions, type RunningMailer } from './mailer.js';
 
 /** The settings fleet mode reads, and no others. */
-export type FleetOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'
-  | 'noticeInterval' | 'noticeMaxPerHour' | 'noticeMaxPerDomainPerHour'>;
+export type FleetOptions = MailerOptions & Pick<Options, 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'
+  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows'>;
 
 export interface FleetDeps {
   logger: Logger;
@@ -42,11 +47,6 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** The replica's name: `--replica-name`, else the host name (a pod's name), cut to a key-safe form. */
-export function replicaNameOf(options: Pick<Options, 'replicaName'>): string {
-  return options.replicaName ?? (hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || 'replica');
-}
-
 export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const logger = deps.logger.child({ component: 'fleet' });
   const metrics = createFleetMetrics(deps.registry);
@@ -54,7 +54,15 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const replica = replicaNameOf(options);
   const bans = new BanSync(link, deps.bans, replica, metrics, logger, options.banMax);
   const offenders = new OffenderSync(link, { replica, max: options.offenderMax, ttlMs: options.offenderTtl, samples: options.offenderSamples }, metrics, (ip) => deps.offenders.get(ip));
-  const claims = new NoticeClaims(link, { replica, intervalMs: options.noticeInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour }, metrics, deps.notices);
+  const producer = new NoticeProducer(link, replica, options.noticeFrom, options.outboxMaxRows);
+  const claims = new NoticeClaims(link, {
+    replica, intervalMs: options.noticeInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour,
+    eligible: (ip) => eligibility(ip, { allow: options.allow, allowPrivate: options.noticeAllowPrivate }).ok,
+    queue: (events) => producer.queue(events),
+  }, metrics, deps.notices);
+  // A replica that may send (--smtp-url, --notify smtp) also consumes the fleet's notice stream.
+  const sends = options.smtpUrl !== undefined && (options.notify ?? 'smtp') === 'smtp';
+  let mailer: RunningMailer | undefined;
   metrics.buffered.watch(() => bans.buffered + offenders.buffered + claims.buffered);
   return {
     link, metrics, replica, gate: claims,
@@ -64,10 +72,12 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
       bans.start();
       offenders.start();
       link.start();
+      if (sends) mailer = startStreamMailer(options, { logger, notices: deps.notices, fleet: metrics });
     },
     async stop() {
       offenders.stop();
       await offenders.flush().catch(() => undefined);
+      await mailer?.stop();
       await link.stop();
     },
   };

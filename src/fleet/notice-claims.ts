@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { canonicalIp } from '../address.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { FleetMetrics, NoticeMetricHandles } from '../metrics.js';
 import type { NoticeGate } from '../notify/index.js';
+import { FleetCaps } from './caps.js';
 import type { RedisLink } from './redis-link.js';
 
 /** Offender addresses whose claim this replica remembers (won, lost or pending); the oldest go first. */
@@ -11,21 +11,10 @@ export const CLAIMS_MAX = 10_000;
 export const CLAIM_BUFFER_MAX = 10_000;
 /** Hits of one address held while its claim is in flight (one round trip); more are let through uncounted. */
 const WAITING_MAX = 20;
-const HOUR = 3_600_000;
-
-/** INCR with an expiry as one step (a crash between them would leave a counter that never ends), for several keys under one limit. */
-const CAP = `
-for _, k in ipairs(KEYS) do if tonumber(redis.call('GET', k) or '0') >= tonumber(ARGV[1]) then return 0 end end
-for _, k in ipairs(KEYS) do if redis.call('INCR', k) == 1 then redis.call('PEXPIRE', k, ARGV[2]) end end
-return 1
-`;
-
-interface CappedRedis extends Redis {
-  wwCap(keys: number, ...args: Array<string | number>): Promise<number>;
-}
 
 interface Claim {
-  state: 'mine' | 'theirs' | 'pending';
+  /** mine: this replica notices through its own hand-off; streamed: its notice is in the fleet's stream (later hits are read from the fleet's offender record). */
+  state: 'mine' | 'streamed' | 'theirs' | 'pending';
   /** Epoch ms the claim ends (the key's expiry). */
   until: number;
   waiting: DetectionEvent[];
@@ -38,6 +27,13 @@ export interface ClaimSettings {
   /** `--notice-max-per-hour` and `--notice-max-per-domain-per-hour`, fleet-wide per clock hour. */
   maxPerHour: number;
   maxPerDomainPerHour: number;
+  /** Whether the address may get a notice at all (private, --allow): others are not claimed. */
+  eligible: (ip: string) => boolean;
+  /**
+   * Where a won claim's hits go: the fleet's notice stream. Absent, or rejecting (Redis failed
+   * between the claim and the write), they go to this replica's own hand-off.
+   */
+  queue?: (events: DetectionEvent[]) => Promise<void>;
 }
 
 /**
@@ -51,11 +47,10 @@ export interface ClaimSettings {
 export class NoticeClaims implements NoticeGate {
   readonly #claims = new Map<string, Claim>();
   readonly #unrecorded = new Map<string, number>();
-  readonly #redis: CappedRedis;
+  readonly #caps: FleetCaps;
 
   constructor(private readonly link: RedisLink, private readonly settings: ClaimSettings, private readonly metrics: FleetMetrics, private readonly notices: NoticeMetricHandles) {
-    this.#redis = link.redis as CappedRedis;
-    if (typeof this.#redis.wwCap !== 'function') link.redis.defineCommand('wwCap', { lua: CAP });
+    this.#caps = new FleetCaps(link);
     link.onUp(() => this.#recordUnrecorded());
   }
 
@@ -72,6 +67,8 @@ export class NoticeClaims implements NoticeGate {
       else if (held.state === 'pending' && held.waiting.length < WAITING_MAX) held.waiting.push(event);
       return;
     }
+    // Not claimed: the local queue records it as not eligible, once per interval, as without a fleet.
+    if (!this.settings.eligible(ip)) return admit(event);
     if (!this.link.up) return this.#alone(ip, event, admit, now);
     const claim: Claim = { state: 'pending', until: now + this.settings.intervalMs, waiting: [event] };
     this.#remember(ip, claim);
@@ -85,11 +82,8 @@ export class NoticeClaims implements NoticeGate {
 
   async domainsAllowed(domains: readonly string[]): Promise<boolean | null> {
     if (!this.link.up || domains.length === 0) return null;
-    const hour = Math.floor(Date.now() / HOUR);
-    // One hash tag for every cap counter: the script's keys share a Cluster slot (caps are few and cold).
-    const keys = domains.map((d) => this.link.key(`cap:{caps}:domain:${hour}:${d.slice(0, 253)}`));
     try {
-      return (await this.#redis.wwCap(keys.length, ...keys, this.settings.maxPerDomainPerHour, 2 * HOUR)) === 1;
+      return await this.#caps.domains(domains, this.settings.maxPerDomainPerHour);
     } catch (err) {
       this.link.failed('caps', err);
       return null;
@@ -106,12 +100,11 @@ export class NoticeClaims implements NoticeGate {
     });
     const until = Date.now() + Math.max(0, Number(ttl ?? 0));
     if (set !== 'OK') return { outcome: holder === this.settings.replica ? 'mine' : 'theirs', until };
-    const hourKey = this.link.key(`cap:{caps}:hour:${Math.floor(Date.now() / HOUR)}`);
-    const underCap = await this.#redis.wwCap(1, hourKey, this.settings.maxPerHour, 2 * HOUR).catch((err: unknown) => {
+    const underCap = await this.#caps.hour(this.settings.maxPerHour).catch((err: unknown) => {
       this.link.failed('caps', err);
-      return 1; // the local hourly cap still applies
+      return true; // the local hourly cap still applies
     });
-    return { outcome: underCap === 1 ? 'won' : 'capped', until: until > claim.until ? claim.until : until };
+    return { outcome: underCap ? 'won' : 'capped', until: until > claim.until ? claim.until : until };
   }
 
   #decided(claim: Claim, result: { outcome: 'won' | 'capped' | 'theirs' | 'mine'; until: number }, admit: (event: DetectionEvent) => void): void {
@@ -126,8 +119,18 @@ export class NoticeClaims implements NoticeGate {
       }
       return;
     }
-    claim.state = 'mine';
-    for (const e of waiting) admit(e);
+    if (this.settings.queue === undefined) {
+      claim.state = 'mine';
+      return void waiting.forEach(admit);
+    }
+    claim.state = 'streamed';
+    // Ours already (this replica, restarted, claimed it before): its notice was queued then.
+    if (result.outcome === 'mine') return;
+    this.settings.queue(waiting).catch((err: unknown) => {
+      this.link.failed('stream', err);
+      claim.state = 'mine';
+      waiting.forEach(admit);
+    });
   }
 
   /** Redis away: this replica notices on its own (its outbox dedupes), and the claim is recorded later. */

@@ -35,6 +35,8 @@ end
 redis.call('HSET', h, 'nsig', nsig)
 local samples = cjson.decode(redis.call('HGET', h, 'samples') or '[]')
 for _, s in ipairs(cjson.decode(ARGV[9])) do table.insert(samples, s) end
+-- Replicas write in their own rhythm: kept in the order the hits happened, the newest kept.
+table.sort(samples, function(a, b) return (tonumber(a.at) or 0) < (tonumber(b.at) or 0) end)
 while #samples > tonumber(ARGV[8]) do table.remove(samples, 1) end
 if #samples == 0 then redis.call('HDEL', h, 'samples') else redis.call('HSET', h, 'samples', cjson.encode(samples)) end
 redis.call('PEXPIRE', h, ARGV[1])

@@ -63,6 +63,8 @@ export class OffenderSync {
   #buffer = new Map<string, Delta>();
   #timer: NodeJS.Timeout | undefined;
   #writing = false;
+  /** Addresses of the batch being written: still this replica's to keep until Redis has them. */
+  #inFlight = 0;
   readonly #redis: ScriptedRedis;
 
   constructor(private readonly link: RedisLink, private readonly settings: OffenderSyncSettings, private readonly metrics: FleetMetrics, private readonly networkOf: (ip: string) => Delta['network']) {
@@ -70,7 +72,7 @@ export class OffenderSync {
   }
 
   get buffered(): number {
-    return this.#buffer.size;
+    return this.#buffer.size + this.#inFlight;
   }
 
   record(event: DetectionEvent): void {
@@ -129,6 +131,7 @@ export class OffenderSync {
     const pipe = this.#redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<Array<[Error | null, unknown]> | null> };
     for (const d of batch) pipe.wwRecord(this.link.key(`o:{${d.ip}}`), ...recordArgs(d, this.settings));
     pipe.wwIndex(this.link.key('offenders'), this.settings.max, now - this.settings.ttlMs, ...batch.flatMap((d) => [d.lastSeen, d.ip]));
+    this.#inFlight = batch.length;
     try {
       const replies = (await pipe.exec()) ?? [];
       const failed = replies.find(([err]) => err !== null);
@@ -140,6 +143,8 @@ export class OffenderSync {
       this.link.failed('offenders', err);
       this.#putBack(batch);
       return false;
+    } finally {
+      this.#inFlight = 0;
     }
   }
 

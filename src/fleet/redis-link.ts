@@ -13,6 +13,8 @@ export interface LinkSettings {
   commandTimeoutMs: number;
   /** Key and channel prefix (`--redis-prefix`). */
   prefix: string;
+  /** False for a second link of the same process (a replica's mailer): the first one reports up/down. */
+  reports?: boolean;
 }
 
 /** Reconnect delays double from this… */
@@ -70,7 +72,7 @@ export class RedisLink {
     this.redis = new Redis(options);
     // The subscriber queues only its SUBSCRIBE while connecting (one per channel: bounded).
     this.#subscriber = new Redis({ ...options, enableOfflineQueue: true, commandTimeout: undefined });
-    metrics.up.set(0);
+    if (settings.reports !== false) metrics.up.set(0);
     this.redis.on('ready', () => this.#change('up'));
     this.redis.on('close', () => this.#change('down'));
     this.redis.on('error', (err: Error) => this.#connectError(err));
@@ -127,10 +129,11 @@ export class RedisLink {
     if (this.#state === next) return;
     const was = this.#state;
     this.#state = next;
+    if (next === 'up') for (const listener of this.#onUp) listener();
+    if (this.settings.reports === false) return;
     this.metrics.up.set(next === 'up' ? 1 : 0);
     const where = this.settings.url.protocol === 'unix:' ? this.settings.url.pathname : this.settings.url.host;
     if (next === 'up') this.logger.info({ event: 'redis-up', redis: where }, 'redis up: fleet mode shares bans, offenders and notices');
     else this.logger.warn({ event: 'redis-down', redis: where, was }, 'redis down: serving on alone, buffering for its return');
-    if (next === 'up') for (const listener of this.#onUp) listener();
   }
 }

@@ -75,6 +75,7 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     await eventually(() => smtp.received.length === 2, 10_000, 'one notice per replica that saw it');
     assert.equal(await apps[0]!.metric('wormwatch_fleet_buffered'), 2, 'its hits and its claim wait for Redis');
     await redis.restart();
+    await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 15_000, 'all up again');
     await eventually(async () => ['r1', 'r2'].includes((await redis.client.get('ww:claim:{198.51.100.50}')) ?? ''), 10_000, 'the claim recorded');
     await send(apps[2]!.url, CODERED, from('198.51.100.50'));
     await eventually(async () => (await apps[2]!.metric('wormwatch_notices_duplicate_total')) === 1, 5000, 'the third replica defers to it');

@@ -64,7 +64,9 @@ describe('fleet: offenders seen by the whole fleet', function () {
       await send(apps[i % 3]!.url, CODERED, from(`198.51.100.${i + 1}`));
       await new Promise((r) => setTimeout(r, 3)); // a distinct last-seen millisecond each
     }
-    await eventually(async () => (await redis.client.zcard('ww:offenders')) === 20 && (await redis.client.keys('ww:o:*')).length === 20, 3000, 'trimmed to 20');
+    await eventually(async () => (await Promise.all(apps.map((a) => a.metric('wormwatch_fleet_buffered')))).every((n) => n === 0), 3000, 'every replica has written');
+    assert.equal(await redis.client.zcard('ww:offenders'), 20);
+    assert.equal((await redis.client.keys('ww:o:*')).length, 20, 'the hashes of the dropped are gone too');
     const ips = await redis.client.zrange('ww:offenders', 0, -1);
     assert.deepEqual(ips.sort(), Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 11}`).sort(), 'the ten least recently seen went');
     const ttl = await redis.client.pttl('ww:o:{198.51.100.30}');
