@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 
 /**
  * The Lua scripts of fleet-wide offenders, each one atomic step on the server. RECORD adds one
- * replica's merged hits to an address's hash (`o:{ip}`: the braces are a Redis Cluster hash tag,
+ * replica's merged hits to an address's hash (`o:{ip}`, its samples in `o:{ip}:s`: the braces are a Redis Cluster hash tag,
  * so each address's keys live on one slot); INDEX adds addresses to the `offenders` sorted set by
  * last seen and trims it to the cap and the TTL, returning the addresses dropped (whose hashes
  * the caller unlinks: a multi-slot script would not run on a Cluster).
@@ -33,12 +33,14 @@ for i = 14, #ARGV, 2 do
   else redis.call('HINCRBY', h, 'other', ARGV[i + 1]) end
 end
 redis.call('HSET', h, 'nsig', nsig)
-local samples = cjson.decode(redis.call('HGET', h, 'samples') or '[]')
+-- The samples live in a string of their own (KEYS[2], same hash tag): a hash value over 64 bytes
+-- would turn the hash from a listpack into a hash table, twice its memory.
+local samples = cjson.decode(redis.call('GET', KEYS[2]) or '[]')
 for _, s in ipairs(cjson.decode(ARGV[9])) do table.insert(samples, s) end
 -- Replicas write in their own rhythm: kept in the order the hits happened, the newest kept.
-table.sort(samples, function(a, b) return (tonumber(a.at) or 0) < (tonumber(b.at) or 0) end)
+table.sort(samples, function(a, b) return (tonumber(a.t) or 0) < (tonumber(b.t) or 0) end)
 while #samples > tonumber(ARGV[8]) do table.remove(samples, 1) end
-if #samples == 0 then redis.call('HDEL', h, 'samples') else redis.call('HSET', h, 'samples', cjson.encode(samples)) end
+if #samples > 0 then redis.call('SET', KEYS[2], cjson.encode(samples), 'PX', ARGV[1]) end
 redis.call('PEXPIRE', h, ARGV[1])
 return 1
 `;
@@ -58,14 +60,14 @@ return gone
 
 /** The client with the scripts as commands (ioredis sends EVALSHA, and EVAL once if the server lost it). */
 export interface ScriptedRedis extends Redis {
-  wwRecord(key: string, ...args: Array<string | number>): Promise<number>;
+  wwRecord(key: string, samplesKey: string, ...args: Array<string | number>): Promise<number>;
   wwIndex(key: string, ...args: Array<string | number>): Promise<string[]>;
 }
 
 export function withOffenderScripts(redis: Redis): ScriptedRedis {
   const r = redis as ScriptedRedis;
   if (typeof r.wwRecord !== 'function') {
-    redis.defineCommand('wwRecord', { numberOfKeys: 1, lua: RECORD });
+    redis.defineCommand('wwRecord', { numberOfKeys: 2, lua: RECORD });
     redis.defineCommand('wwIndex', { numberOfKeys: 1, lua: INDEX });
   }
   return r;

@@ -16,11 +16,11 @@ export const SIGNATURES_MAX = 32;
 /** Replicas counted by name per address; hits of further ones count under `~other`. */
 export const REPLICAS_MAX = 64;
 
-/** One request line as the fleet keeps it: which replica saw it, and when. */
+/** One request line as the fleet keeps it: which replica (`r`) saw it (`l`), and when (`t`, epoch ms). Short names: Redis holds one per sample per offender. */
 export interface FleetSample {
-  replica: string;
-  at: number;
-  line: string;
+  r: string;
+  t: number;
+  l: string;
 }
 
 /** One address's hits since the last write. */
@@ -94,7 +94,7 @@ export class OffenderSync {
     const id = event.verdict.signature.id;
     if (d.signatures.has(id) || d.signatures.size < SIGNATURES_MAX) d.signatures.set(id, (d.signatures.get(id) ?? 0) + 1);
     if (this.settings.samples > 0) {
-      d.samples.push({ replica: this.settings.replica, at, line: event.requestLine });
+      d.samples.push({ r: this.settings.replica, t: at, l: event.requestLine });
       if (d.samples.length > this.settings.samples) d.samples.shift();
     }
   }
@@ -129,7 +129,7 @@ export class OffenderSync {
     }
     const now = Date.now();
     const pipe = this.#redis.pipeline() as unknown as ScriptedRedis & { exec(): Promise<Array<[Error | null, unknown]> | null> };
-    for (const d of batch) pipe.wwRecord(this.link.key(`o:{${d.ip}}`), ...recordArgs(d, this.settings));
+    for (const d of batch) pipe.wwRecord(this.link.key(`o:{${d.ip}}`), this.link.key(`o:{${d.ip}}:s`), ...recordArgs(d, this.settings));
     pipe.wwIndex(this.link.key('offenders'), this.settings.max, now - this.settings.ttlMs, ...batch.flatMap((d) => [d.lastSeen, d.ip]));
     this.#inFlight = batch.length;
     try {
@@ -137,7 +137,7 @@ export class OffenderSync {
       const failed = replies.find(([err]) => err !== null);
       if (failed) throw failed[0];
       const gone = (replies.at(-1)?.[1] as string[] | undefined) ?? [];
-      if (gone.length > 0) await this.link.redis.unlink(...gone.map((ip) => this.link.key(`o:{${ip}}`)));
+      if (gone.length > 0) await this.link.redis.unlink(...gone.flatMap((ip) => [this.link.key(`o:{${ip}}`), this.link.key(`o:{${ip}}:s`)]));
       return true;
     } catch (err) {
       this.link.failed('offenders', err);

@@ -49,7 +49,7 @@ export function offenderOfHash(ip: string, h: Record<string, string>, hostname: 
   };
 }
 
-function samplesOf(raw: string | undefined): FleetSample[] {
+function samplesOf(raw: string | undefined): Array<{ replica: string; at: number; line: string }> {
   let parsed: unknown;
   try {
     parsed = raw === undefined ? [] : JSON.parse(raw);
@@ -59,9 +59,13 @@ function samplesOf(raw: string | undefined): FleetSample[] {
   if (!Array.isArray(parsed)) return [];
   return parsed.slice(-100).flatMap((s: unknown) => {
     const o = s as Partial<FleetSample> | null;
-    return typeof o?.line === 'string' && typeof o.replica === 'string' && Number.isSafeInteger(o.at)
-      ? [{ replica: sanitiseLine(o.replica, 63), at: o.at!, line: sanitiseLine(o.line, 200) }] : [];
+    return typeof o?.l === 'string' && typeof o.r === 'string' && Number.isSafeInteger(o.t)
+      ? [{ replica: sanitiseLine(o.r, 63), at: o.t!, line: sanitiseLine(o.l, 200) }] : [];
   });
+}
+
+function withSamples(h: Record<string, string>, samples: unknown): Record<string, string> {
+  return typeof samples === 'string' ? { ...h, samples } : h;
 }
 
 /** Reads of the fleet's offenders: the newest first from the sorted set, each from its hash, in one round trip. */
@@ -72,18 +76,19 @@ export class FleetOffenderReader {
     const index = this.link.key('offenders');
     const [total, ips] = await Promise.all([this.link.redis.zcard(index), this.link.redis.zrevrange(index, 0, limit - 1)]);
     const pipe = this.link.redis.pipeline();
-    for (const ip of ips) pipe.hgetall(this.link.key(`o:{${ip}}`));
+    for (const ip of ips) pipe.hgetall(this.link.key(`o:{${ip}}`)).get(this.link.key(`o:{${ip}}:s`));
     const replies = (await pipe.exec()) ?? [];
     const offenders = ips.flatMap((ip, i) => {
-      const o = offenderOfHash(ip, (replies[i]?.[1] ?? {}) as Record<string, string>, this.local.get(ip)?.hostname ?? null);
+      const h = (replies[2 * i]?.[1] ?? {}) as Record<string, string>;
+      const o = offenderOfHash(ip, withSamples(h, replies[2 * i + 1]?.[1]), this.local.get(ip)?.hostname ?? null);
       return o === null ? [] : [o];
     });
     return { total, offenders };
   }
 
   async get(ip: string): Promise<FleetOffender | null> {
-    const h = await this.link.redis.hgetall(this.link.key(`o:{${ip}}`));
-    return offenderOfHash(ip, h, this.local.get(ip)?.hostname ?? null);
+    const [h, samples] = await Promise.all([this.link.redis.hgetall(this.link.key(`o:{${ip}}`)), this.link.redis.get(this.link.key(`o:{${ip}}:s`))]);
+    return offenderOfHash(ip, withSamples(h, samples), this.local.get(ip)?.hostname ?? null);
   }
 }
 
