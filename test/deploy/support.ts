@@ -17,7 +17,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'cli', 'main.ts')] as const;
 
 /** The alerts deploy/prometheus/alerts.yml ships, sorted: a rule added or lost must be meant. */
-export const SHIPPED_ALERTS = ['WormwatchBanFileDown', 'WormwatchNoticeBacklogGrowing', 'WormwatchNoticesFailing', 'WormwatchSecretExposed', 'WormwatchUpstreamErrors', 'WormwatchWormStorm'];
+export const SHIPPED_ALERTS = ['WormwatchBanFileDown', 'WormwatchNoticeBacklogGrowing', 'WormwatchNoticesFailing', 'WormwatchRedisDown', 'WormwatchSecretExposed', 'WormwatchUpstreamErrors', 'WormwatchWormStorm'];
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `wormwatch-${prefix}-`));
