@@ -26,11 +26,24 @@ const line = `GET /${'x'.repeat(190)} HTTP/1.1`.slice(0, 200);
 const nth = (n: number): string => `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
 const event = (ip: string): DetectionEvent => ({ ip, at: new Date(), action: 'forwarded', requestLine: line, verdict: { signature, stage: signature.stage, evidence: line } });
 
-async function commands(info: (s: string) => Promise<string>): Promise<number> {
+/** Calls per command (INFO commandstats), the bench's own INFO and ZCARD aside. Redis 7 counts the commands a script runs too. */
+async function commands(info: (s: string) => Promise<string>): Promise<Map<string, number>> {
   const text = await info('commandstats');
-  let calls = 0;
-  for (const m of text.matchAll(/^cmdstat_(\w+(?:\|\w+)?):calls=(\d+)/gm)) if (!['info', 'ping', 'config', 'client'].some((c) => m[1]!.startsWith(c))) calls += Number(m[2]);
+  const calls = new Map<string, number>();
+  for (const m of text.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) if (!['info', 'ping', 'config', 'client', 'zcard'].some((c) => m[1]!.startsWith(c))) calls.set(m[1]!, Number(m[2]));
   return calls;
+}
+
+/** Calls made between two readings: every command, and the round trips (what the replicas sent: script calls and UNLINKs). */
+function callsBetween(before: Map<string, number>, after: Map<string, number>): { all: number; sent: number } {
+  let all = 0;
+  let sent = 0;
+  for (const [name, n] of after) {
+    const d = n - (before.get(name) ?? 0);
+    all += d;
+    if (['evalsha', 'eval', 'unlink'].includes(name)) sent += d;
+  }
+  return { all, sent };
 }
 
 async function main(): Promise<void> {
@@ -45,6 +58,8 @@ async function main(): Promise<void> {
   const info = (s: string): Promise<string> => redis.client.info(s);
   const before = await redis.info('memory', 'used_memory');
   const callsBefore = await commands(info);
+  const cpuOf = async (): Promise<number> => (await redis.info('cpu', 'used_cpu_user')) + (await redis.info('cpu', 'used_cpu_sys'));
+  const cpuBefore = await cpuOf();
   const started = Date.now();
   let peak = before;
   for (let i = 0; i < flood; i += 3_000) {
@@ -56,14 +71,20 @@ async function main(): Promise<void> {
   const after = await redis.info('memory', 'used_memory');
   peak = Math.max(peak, after);
   const held = await redis.client.zcard('ww:offenders');
-  const calls = (await commands(info)) - callsBefore;
+  const calls = callsBetween(callsBefore, await commands(info));
+  const cpu = (await cpuOf()) - cpuBefore;
   const report = {
     flood, offenderMax, held, seconds, detectionsPerSecond: Math.round(flood / seconds),
     usedMemoryBefore: before, usedMemoryPeak: peak, usedMemoryAfter: after,
     bytesPerOffender: Math.round((after - before) / held),
     bound: before + offenderMax * BYTES_PER_OFFENDER_MAX,
     withinBound: peak <= before + offenderMax * BYTES_PER_OFFENDER_MAX,
-    redisCommandsPerDetection: Number((calls / flood).toFixed(3)),
+    /** What the replicas send: one script call per address per flush, one per batch for the index, UNLINKs of the dropped. */
+    commandsSentPerDetection: Number((calls.sent / flood).toFixed(3)),
+    /** What Redis executes, the commands inside the scripts included. */
+    commandsExecutedPerDetection: Number((calls.all / flood).toFixed(3)),
+    /** Redis CPU per detection (µs, INFO cpu): 1e6 / this is what one Redis core holds per second. */
+    redisCpuMicrosPerDetection: Number(((cpu * 1e6) / flood).toFixed(1)),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   for (const r of replicas) await r.link.stop();

@@ -173,6 +173,8 @@ export class Bans implements BanFeed {
       if (this.table.delete(change.key) !== undefined) this.#changed(change.key, null, 'remote');
       return;
     }
+    // This replica's own --allow (and loopback, trusted proxies) hold whatever another decided.
+    if (!isPathKey(change.key) && this.#exempt(change.key.replace(/\/\d+$/, '')) !== null) return;
     const held = this.table.get(change.key);
     if (held !== undefined && held.since === change.ban.since && held.until === change.ban.until) return;
     for (const old of this.table.put(change.ban)) {

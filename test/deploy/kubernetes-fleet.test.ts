@@ -63,7 +63,7 @@ describe('deploy/kubernetes-fleet: the fleet overlay', function () {
     try {
       await eventually(() => out.includes('"redis-up"') || child.exitCode !== null, 20_000, 'the mailer up on Redis');
       assert.match(out, /wormwatch mailer running/, err);
-      await eventually(async () => (await redis.client.xinfo('GROUPS', 'ww:notices').catch(() => [])).length === 1, 5000, 'its consumer group');
+      await eventually(async () => ((await redis.client.xinfo('GROUPS', 'ww:notices').catch(() => [])) as unknown[]).length === 1, 5000, 'its consumer group');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

@@ -77,6 +77,16 @@ describe('fleet: bans reach every replica', function () {
     assert.equal(await apps[1]!.metric('wormwatch_bans_total', { reason: 'request' }), 0, 'counted by the replica that decided it');
   });
 
+  it('a replica\'s own --allow holds against a ban another replica made', async () => {
+    const friendly = await startApp({ upstream: origin.url, mode: 'block', banTtl: '1h', trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: 'r4', allow: '198.51.100.99' });
+    apps.push(friendly);
+    await eventually(async () => (await friendly.metric('wormwatch_redis_up')) === 1, 5000, 'up');
+    await send(apps[0]!.url, CODERED, from('198.51.100.99'));
+    await refusedEverywhere(apps.slice(0, 3), '198.51.100.99', 1000);
+    assert.equal((await send(friendly.url, '/', from('198.51.100.99'))).status, 200);
+    assert.equal(friendly.app.bans.remaining('198.51.100.99'), 0);
+  });
+
   describe('what Redis says is checked', () => {
     it('accepts a well-formed ban and refuses bad fields', () => {
       const ban = { key: '198.51.100.7', since: 1, until: 2, count: 1, reason: 'request', signature: 'codered' };
