@@ -55,7 +55,10 @@ describe('deploy/kubernetes-fleet: the fleet overlay', function () {
     assert.deepEqual(secretRef(mailer, 'WORMWATCH_SMTP_URL'), { name: 'wormwatch-smtp', key: 'WORMWATCH_SMTP_URL' });
     assert.deepEqual(secretRef(mailer, 'WORMWATCH_REDIS_URL'), { name: 'wormwatch-redis', key: 'WORMWATCH_REDIS_URL' });
     const [redis, smtp] = await Promise.all([startRedis(), startSmtp()]);
-    const child = spawnCli(mailer.args, cleanEnv({ ...configMap.data, WORMWATCH_REDIS_URL: redis.url, WORMWATCH_SMTP_URL: smtp.url, WORMWATCH_REPLICA_NAME: 'wormwatch-mailer-0' }));
+    // Its metrics port on loopback, any free one (9100 may be taken on the test machine).
+    const args = (mailer.args as string[]).map((a) => (a.startsWith('--metrics-listen=') ? '--metrics-listen=127.0.0.1:0' : a));
+    assert.ok(args.includes('--metrics-listen=127.0.0.1:0'), 'the mailer serves its metrics');
+    const child = spawnCli(args, cleanEnv({ ...configMap.data, WORMWATCH_REDIS_URL: redis.url, WORMWATCH_SMTP_URL: smtp.url, WORMWATCH_REPLICA_NAME: 'wormwatch-mailer-0' }));
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));

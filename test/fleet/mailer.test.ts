@@ -15,9 +15,9 @@ interface Mailer {
   logs: Array<Record<string, unknown>>;
 }
 
-function startMailer(redis: TestRedis, smtp: TestSmtp, dns: TestDns, name: string): Mailer {
+function startMailer(redis: TestRedis, smtp: TestSmtp, dns: TestDns, name: string, extra: string[] = []): Mailer {
   const child = spawnCli(['mailer', '--redis-url', redis.url, '--smtp-url', smtp.url, '--notice-lease', '1s', '--dns-server', dns.server, '--dns-timeout', '300ms',
-    '--notice-from', 'wormwatch@example.org', '--replica-name', name, '--smtp-rate-limit', '1000']);
+    '--notice-from', 'wormwatch@example.org', '--replica-name', name, '--smtp-rate-limit', '1000', ...extra]);
   const logs: Array<Record<string, unknown>> = [];
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => {
@@ -68,7 +68,7 @@ describe('fleet: the notice stream and `wormwatch mailer` (real Redis, SMTP and 
     await exited(first.child);
     const midSend = smtp.held;
     smtp.behaviour = 'accept';
-    const second = startMailer(redis, smtp, dns, 'm2');
+    const second = startMailer(redis, smtp, dns, 'm2', ['--metrics-listen', '127.0.0.1:0']);
     mailers.push(second);
     await eventually(async () => (await redis.client.xlen('ww:notices')) === 0, 20_000, 'every notice acknowledged');
     const ids = smtp.received.map((m) => m.headers.get('message-id'));
@@ -79,6 +79,12 @@ describe('fleet: the notice stream and `wormwatch mailer` (real Redis, SMTP and 
     assert.ok(taken >= midSend, `the second mailer counted ${taken} taken over`);
     const pending = (await redis.client.xpending('ww:notices', 'mailers')) as [number, ...unknown[]];
     assert.equal(pending[0], 0);
+    const running = second.logs.find((l) => l.msg === 'wormwatch mailer running') as { metrics: { port: number } };
+    const scrape = await (await fetch(`http://127.0.0.1:${running.metrics.port}/metrics`)).text();
+    const sample = (line: string): number => Number(scrape.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1]);
+    assert.equal(sample('wormwatch_notices_reclaimed_total'), taken, 'its /metrics counts the take-overs');
+    assert.equal(sample('wormwatch_notices_total{result="sent"}'), 8);
+    assert.equal(sample('wormwatch_redis_up'), 1);
   });
 
   it('refuses to start without --redis-url or --smtp-url', async () => {

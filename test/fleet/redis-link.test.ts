@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { redisUrl } from '../../src/config/parse.js';
 import { createFleetMetrics } from '../../src/metrics.js';
@@ -84,6 +87,23 @@ describe('fleet: the Redis link', () => {
       assert.equal(errors?.value, 1);
       await t.link.stop();
     });
+  });
+
+  it('connects over a unix socket given as a bare path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wormwatch-sock-'));
+    const socket = join(dir, 'redis.sock');
+    const redis = await startRedis(['--unixsocket', socket, '--unixsocketperm', '700']);
+    const t = linkTo(socket);
+    try {
+      t.link.start();
+      await eventually(() => t.link.up, 5000, 'up over the socket');
+      assert.equal(await t.link.redis.set(t.link.key('probe'), 'v'), 'OK');
+      assert.equal(await redis.client.get('ww:probe'), 'v');
+    } finally {
+      await t.link.stop();
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a replica whose --redis-url answers nothing serves every request and stays ready, with wormwatch_redis_up 0', async () => {
