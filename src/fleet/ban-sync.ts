@@ -11,6 +11,8 @@ export interface FleetBans {
 
 /** Changes made while Redis was away, kept (the latest per key) to send on its return. */
 export const BAN_BUFFER_MAX = 10_000;
+/** A change whose write failed while Redis stayed up (a time-out) is tried again this often. */
+export const RETRY_MS = 1_000;
 /** Keys read per SCAN step of a resync. */
 const SCAN_COUNT = 1_000;
 /** Longest key accepted from Redis (`path:` plus 200 characters of path). */
@@ -58,6 +60,7 @@ export function banMessageOf(text: string): BanMessage | null {
 export class BanSync {
   readonly #pending = new Map<string, Ban | null>();
   readonly #channel: string;
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly link: RedisLink, private readonly bans: FleetBans, private readonly replica: string, private readonly metrics: FleetMetrics, private readonly logger: Logger, private readonly max: number) {
     this.#channel = link.key('bans');
@@ -73,6 +76,18 @@ export class BanSync {
     });
     this.link.subscribe(this.#channel, (text) => this.#heard(text));
     this.link.onUp(() => void this.#replayThenResync());
+    this.#retry = setInterval(() => this.link.up && this.#pending.size > 0 && this.#replay(), RETRY_MS);
+    this.#retry.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#retry);
+  }
+
+  #replay(): void {
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const [key, ban] of pending) this.#send(key, ban);
   }
 
   #send(key: string, ban: Ban | null): void {
@@ -104,9 +119,7 @@ export class BanSync {
   }
 
   async #replayThenResync(): Promise<void> {
-    const pending = [...this.#pending];
-    this.#pending.clear();
-    for (const [key, ban] of pending) this.#send(key, ban);
+    this.#replay();
     try {
       await this.#resync();
     } catch (err) {

@@ -75,6 +75,8 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
       if (sends) mailer = startStreamMailer(options, { logger, notices: deps.notices, fleet: metrics });
     },
     async stop() {
+      bans.stop();
+      claims.stop();
       offenders.stop();
       await offenders.flush().catch(() => undefined);
       await mailer?.stop();

@@ -2,6 +2,7 @@ import { canonicalIp } from '../address.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { FleetMetrics, NoticeMetricHandles } from '../metrics.js';
 import type { NoticeGate } from '../notify/index.js';
+import { RETRY_MS } from './ban-sync.js';
 import { FleetCaps } from './caps.js';
 import type { RedisLink } from './redis-link.js';
 
@@ -48,14 +49,22 @@ export class NoticeClaims implements NoticeGate {
   readonly #claims = new Map<string, Claim>();
   readonly #unrecorded = new Map<string, number>();
   readonly #caps: FleetCaps;
+  readonly #retry: NodeJS.Timeout;
 
   constructor(private readonly link: RedisLink, private readonly settings: ClaimSettings, private readonly metrics: FleetMetrics, private readonly notices: NoticeMetricHandles) {
     this.#caps = new FleetCaps(link);
     link.onUp(() => this.#recordUnrecorded());
+    // A claim that failed while Redis stayed up (a time-out) is recorded on the next round.
+    this.#retry = setInterval(() => this.link.up && this.#unrecorded.size > 0 && this.#recordUnrecorded(), RETRY_MS);
+    this.#retry.unref();
   }
 
   get buffered(): number {
     return this.#unrecorded.size;
+  }
+
+  stop(): void {
+    clearInterval(this.#retry);
   }
 
   offer(event: DetectionEvent, admit: (event: DetectionEvent) => void): void {

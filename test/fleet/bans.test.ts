@@ -77,6 +77,16 @@ describe('fleet: bans reach every replica', function () {
     assert.equal(await apps[1]!.metric('wormwatch_bans_total', { reason: 'request' }), 0, 'counted by the replica that decided it');
   });
 
+  it('a ban whose write timed out while Redis stayed up is sent again, not lost', async () => {
+    // CLIENT PAUSE WRITE holds every write for 800 ms: the ban's MULTI outlives --redis-timeout (500 ms).
+    await redis.client.call('CLIENT', 'PAUSE', '800', 'WRITE');
+    const made = await send(apps[0]!.admin, '/bans', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ip: '203.0.113.77', ttl: '1h' }) });
+    assert.equal(made.status, 201);
+    await eventually(async () => (await apps[0]!.metric('wormwatch_redis_errors_total', { op: 'bans' })) >= 1, 3000, 'the write failed');
+    assert.equal(await apps[0]!.metric('wormwatch_redis_up'), 1, 'Redis never went down');
+    await refusedEverywhere(apps, '203.0.113.77', 5000);
+  });
+
   it('a replica\'s own --allow holds against a ban another replica made', async () => {
     const friendly = await startApp({ upstream: origin.url, mode: 'block', banTtl: '1h', trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: 'r4', allow: '198.51.100.99' });
     apps.push(friendly);
