@@ -8,6 +8,7 @@ import { mergeIntoRow, type Handoff } from './handoff.js';
 import { admitExposure, type ExposureFacts, type OperatorHandoff, type OperatorOutcome } from './operator.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
 import { buildRecipients } from './recipients.js';
+import type { AbuseTier } from './abuse.js';
 
 export interface QueueConfig {
   rules: EligibilityRules;
@@ -22,6 +23,8 @@ export interface QueueConfig {
   maxRows: number;
   /** False under `--notify off`: offender rows (of earlier runs) get no lookups; only operator mail is written. */
   offenders: boolean;
+  /** `--notice-tiers` has host: each offender gets its own notice (today's, the 2001 recipients). */
+  hostTier: boolean;
 }
 
 /** Operator mail about exposures (`--operator-email`): its hand-off and its recipient. */
@@ -43,6 +46,10 @@ export interface QueueDeps {
   onHostname?: (ip: string, hostname: string) => void;
   /** Called when a notice becomes ready to send. */
   onReady: () => void;
+  /** The abuse tier (`--notice-tiers` has abuse): hosts for the digests, decided in the same batches. */
+  abuse?: AbuseTier;
+  /** The address's network (AS, organisation, country), when the offender store knows it. */
+  networkOf?: (ip: string) => NoticeFacts['network'];
   now?: () => number;
 }
 
@@ -55,6 +62,8 @@ export const DISK_RETRY_MS = 5_000;
 interface Tally {
   suppressed: SuppressionReason[];
   operator: Array<{ outcome: OperatorOutcome; facts: ExposureFacts }>;
+  /** Hosts the abuse tier had no room for. */
+  abuseFull: number;
 }
 
 /**
@@ -129,14 +138,20 @@ export class NoticeQueue {
     const exposures = this.operator?.handoff.take(DRAIN_BATCH) ?? [];
     const batch = this.handoff.take(DRAIN_BATCH);
     if (batch.length === 0 && exposures.length === 0) return true;
-    const tally: Tally = { suppressed: [], operator: [] };
+    const tally: Tally = { suppressed: [], operator: [], abuseFull: 0 };
     try {
       box.transaction(() => {
         // Operator mail first, outside every offender cap (the outbox-full one too: it is bounded per day).
         for (const facts of exposures) tally.operator.push({ facts, outcome: this.admitExposure(box, facts) });
         // Counted once per batch, then kept exact by counting our own inserts.
         const counts = { hour: box.countSince(this.now() - HOUR), active: box.activeCount() };
-        for (const f of batch) this.admit(box, f, counts, tally);
+        const abuse = this.deps.abuse;
+        const budget = abuse && batch.length > 0 ? abuse.budget(box) : undefined;
+        for (const f of batch) {
+          f.network ??= this.deps.networkOf?.(f.ip);
+          if (this.config.hostTier) this.admit(box, f, counts, tally);
+          if (abuse && budget && abuse.admit(box, f, this.now(), budget) === 'full') tally.abuseFull++;
+        }
         const excess = box.heldRows() - this.config.maxRows;
         if (excess > 0) box.evict(excess);
       });
@@ -148,8 +163,10 @@ export class NoticeQueue {
       return false;
     }
     for (const reason of tally.suppressed) this.deps.metrics.suppressed(reason);
+    if (tally.abuseFull > 0) this.deps.metrics.dropped('digest-full', tally.abuseFull);
     this.recordOperator(tally.operator);
     this.deps.onWriteOk();
+    this.deps.abuse?.lookupMore();
     return true;
   }
 
@@ -247,7 +264,7 @@ export class NoticeQueue {
   }
 }
 
-function newMessageId(from: string): string {
+export function newMessageId(from: string): string {
   const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'wormwatch.invalid';
   return `<${randomUUID()}@${domain}>`;
 }

@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   detect: ['.'],
   geoip: ['.'],
   njs: ['detect'],
-  notify: ['.', 'admin', 'config', 'detect', 'storage'],
+  notify: ['.', 'admin', 'config', 'detect', 'storage', 'rdap', 'geoip'],
   offenders: ['.', 'admin', 'detect'],
   proxy: ['.', 'config', 'detect'],
   rdap: [],

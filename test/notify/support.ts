@@ -23,9 +23,15 @@ export function tempDir(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Options exactly as `loadOptions` builds them from flags (no environment, no file). */
+/**
+ * An RDAP base URL on loopback where nothing listens: tests of the host tier leave the abuse tier
+ * on (the default) and its lookups fail at once, on the machine, and are retried later.
+ */
+export const NO_RDAP = 'http://127.0.0.1:9/';
+
+/** Options exactly as `loadOptions` builds them from flags (no environment, no file); RDAP on loopback unless given. */
 export function noticeOptions(flags: Partial<Record<keyof Options, unknown>>): Options {
-  return loadOptions({ flags: { logLevel: 'silent', noticeRetryBase: '50ms', noticeRetryMax: '200ms', ...flags }, env: {} });
+  return loadOptions({ flags: { logLevel: 'silent', noticeRetryBase: '50ms', noticeRetryMax: '200ms', rdapUrl: NO_RDAP, ...flags }, env: {} });
 }
 
 export function detection(ip: string, at = new Date(), requestLine = 'GET /default.ida?NNNNNNNN HTTP/1.0'): DetectionEvent {
@@ -203,7 +209,7 @@ export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'c
 
 export async function startServe(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const args = [...CLI.slice(1), 'serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--trust-proxy', '127.0.0.1/32', '--log-level', 'info'];
-  for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, v);
+  for (const [k, v] of Object.entries({ 'rdap-url': NO_RDAP, ...flags })) args.push(`--${k}`, v);
   const child = spawn(CLI[0]!, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';
