@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: wormwatch against bare http-proxy-3, nginx and the origin, interleaved round
+ * `npm run bench`: wormwatch against bare http-proxy-3, nginx and the origin, and nginx with
+ * wormwatch's njs module (every request, or the map's suspects) beside bare nginx, interleaved round
  * by round; the matcher micro-benchmark; memory under an address flood. See bench/README.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { VERSION } from '../src/version.js';
 import { httpText, runBounded, stopAll, stopChild } from './lib/children.js';
 import { cpuSeconds } from './lib/cpu.js';
 import { describeMachine } from './lib/machine.js';
-import { nginxAvailable, nginxVersion } from './lib/nginx.js';
+import { NGINX_TARGETS, NJS_MODULE, nginxAvailable, nginxVersion, njsAvailable } from './lib/nginx.js';
 import { ratioOf, ratioTable, rounded, summariseTargets, targetTable, type RunRecord } from './lib/report.js';
 import { warmedUp } from './lib/stats.js';
 import { HELP, parseSettings, UsageError, type Settings } from './lib/settings.js';
@@ -59,24 +60,43 @@ async function detectionsOf(target: Target): Promise<number | null> {
   return sum;
 }
 
+/** Whether `--only` (when given) names the target; the origin always runs, as everyone's upstream. */
+function wanted(settings: Settings, name: string): boolean {
+  return settings.only === null || name === 'origin' || settings.only.includes(name);
+}
+
+async function startNginxTargets(settings: Settings, tmp: string, originPort: number, targets: Map<string, Target>, skipped: string[]): Promise<void> {
+  if (!nginxAvailable()) {
+    skipped.push('nginx: /usr/sbin/nginx not found (apt-get install nginx-light)');
+    return;
+  }
+  const signatures = defaultEngine().signatures;
+  for (const variant of ['bare', 'njs', 'map-njs', 'map'] as const) {
+    const name = NGINX_TARGETS[variant];
+    if (!wanted(settings, name)) continue;
+    if (variant.includes('njs') && !njsAvailable()) skipped.push(`${name}: ${NJS_MODULE} not found (apt-get install libnginx-mod-http-js)`);
+    else targets.set(name, await startNginxTarget(tmp, originPort, variant, signatures));
+  }
+}
+
 async function startTargets(settings: Settings, tmp: string, skipped: string[]): Promise<Map<string, Target>> {
   const targets = new Map<string, Target>();
   const origin = await startOrigin();
   targets.set('origin', origin);
-  targets.set('bare', await startBareProxy(origin.port, 256));
-  if (nginxAvailable()) targets.set('nginx', await startNginxTarget(tmp, origin.port));
-  else skipped.push('nginx: /usr/sbin/nginx not found (apt-get install nginx-light)');
-  const ww = (name: string, mode: 'monitor' | 'block', extra: string[] = []): Promise<Target> =>
-    startWormwatch({ name, originPort: origin.port, mode, tmp, extra });
-  targets.set('wormwatch', await ww('wormwatch', 'monitor'));
-  targets.set('wormwatch-block', await ww('wormwatch-block', 'block'));
+  if (wanted(settings, 'bare')) targets.set('bare', await startBareProxy(origin.port, 256));
+  await startNginxTargets(settings, tmp, origin.port, targets, skipped);
+  const ww = async (name: string, mode: 'monitor' | 'block', extra: string[] = []): Promise<void> => {
+    if (wanted(settings, name)) targets.set(name, await startWormwatch({ name, originPort: origin.port, mode, tmp, extra }));
+  };
+  await ww('wormwatch', 'monitor');
+  await ww('wormwatch-block', 'block');
   // The ban check's cost inside the proxy: block mode with 100,000 bans loaded (none of them the
   // bench client's, which is loopback and never banned), against wormwatch-block without.
-  seedBans(join(tmp, 'wormwatch-bans-data'), 100_000);
-  targets.set('wormwatch-bans', await ww('wormwatch-bans', 'block', ['--ban-ttl', '1h']));
-  if (settings.workers > 1) {
+  if (wanted(settings, 'wormwatch-bans')) seedBans(join(tmp, 'wormwatch-bans-data'), 100_000);
+  await ww('wormwatch-bans', 'block', ['--ban-ttl', '1h']);
+  if (settings.workers > 1 && wanted(settings, `wormwatch-${settings.workers}w`)) {
     try {
-      targets.set(`wormwatch-${settings.workers}w`, await ww(`wormwatch-${settings.workers}w`, 'monitor', ['--workers', String(settings.workers)]));
+      await ww(`wormwatch-${settings.workers}w`, 'monitor', ['--workers', String(settings.workers)]);
     } catch (err) {
       skipped.push(`wormwatch --workers ${settings.workers}: ${(err as Error).message}`);
     }
@@ -93,19 +113,22 @@ function seedBans(dataDir: string, n: number): void {
   file.close();
 }
 
-function scenarios(tmp: string, targets: Map<string, Target>): Scenario[] {
+function scenarios(settings: Settings, tmp: string, targets: Map<string, Target>): Scenario[] {
   const report = join(tmp, 'report.lua');
   const mix = join(tmp, 'mix.lua');
   writeFileSync(report, reportScript());
   writeFileSync(mix, rotationScript(wormMix(100)));
-  const have = (names: string[]): string[] => names.filter((n) => targets.has(n));
+  // The origin always runs (everyone's upstream) but is measured only when wanted.
+  const have = (names: string[]): string[] => names.filter((n) => targets.has(n) && (n !== 'origin' || settings.only === null || settings.only.includes(n)));
   const workers = [...targets.keys()].filter((n) => /^wormwatch-\d+w$/.test(n));
   const plain = have(['origin', 'bare', 'nginx', 'wormwatch', ...workers]);
+  // nginx with the njs module: ordinary requests and the worm mix (its cost does not grow with the body).
+  const njs = have(['nginx-njs', 'nginx-map-njs', 'nginx-map']);
   return [
-    { name: '1 KiB', path: '/1k', script: report, targets: plain },
+    { name: '1 KiB', path: '/1k', script: report, targets: [...plain, ...njs] },
     { name: '100 KiB', path: '/100k', script: report, targets: plain },
-    { name: '1% worms', path: '/1k', script: mix, targets: have(['origin', 'bare', 'nginx', 'wormwatch', 'wormwatch-block', 'wormwatch-bans', ...workers]) },
-  ];
+    { name: '1% worms', path: '/1k', script: mix, targets: have(['origin', 'bare', 'nginx', ...njs, 'wormwatch', 'wormwatch-block', 'wormwatch-bans', ...workers]) },
+  ].filter((s) => s.targets.length > 0);
 }
 
 async function throughput(settings: Settings, list: Scenario[], targets: Map<string, Target>): Promise<RunRecord[]> {
@@ -142,7 +165,8 @@ async function throughput(settings: Settings, list: Scenario[], targets: Map<str
 }
 
 function ratiosFor(runs: RunRecord[], list: Scenario[]) {
-  const pairs: Array<[string, string]> = [['wormwatch', 'bare'], ['wormwatch', 'nginx'], ['wormwatch', 'origin'], ['bare', 'origin'], ['nginx', 'origin'], ['wormwatch-bans', 'wormwatch-block']];
+  const pairs: Array<[string, string]> = [['wormwatch', 'bare'], ['wormwatch', 'nginx'], ['wormwatch', 'origin'], ['bare', 'origin'], ['nginx', 'origin'], ['wormwatch-bans', 'wormwatch-block'],
+    ['nginx-njs', 'nginx'], ['nginx-map-njs', 'nginx'], ['nginx-map', 'nginx']];
   const out = [];
   for (const s of list) {
     const extra: Array<[string, string]> = s.targets.filter((t) => t.startsWith('wormwatch-')).map((t) => [t, 'bare']);
@@ -170,21 +194,26 @@ async function main(): Promise<void> {
     skipped.push('throughput: wrk not found (apt-get install wrk); only the matcher and memory parts ran');
   } else {
     const targets = await startTargets(settings, tmp, skipped);
-    list = scenarios(tmp, targets);
+    list = scenarios(settings, tmp, targets);
     runs = await throughput(settings, list, targets);
     for (const [name, t] of targets) if (t.adminPort) detections[name] = await detectionsOf(t);
     const origin = targets.get('origin')!;
     for (const t of targets.values()) if (t.child && t !== origin) await stopChild(t.child);
-    if (settings.proxyFloodS > 0) {
+    if (settings.proxyFloodS > 0 && settings.only === null) {
       log(`memory: distinct X-Forwarded-For through the proxy for ${settings.proxyFloodS} s`);
       proxyFlood = await runProxyFlood(settings, tmp, origin.port);
     }
     if (origin.child) await stopChild(origin.child);
   }
-  log('matcher micro-benchmark');
-  const matcher = await runMatcher(settings);
-  log(`memory: ${settings.floodAddresses.toLocaleString('en-US')} distinct addresses into the detection pipeline`);
-  const pipelineFlood = await runPipelineFlood(settings, tmp);
+  // `--only` measures those throughput targets alone: no matcher or memory part.
+  let matcher = null;
+  let pipelineFlood = null;
+  if (settings.only === null) {
+    log('matcher micro-benchmark');
+    matcher = await runMatcher(settings);
+    log(`memory: ${settings.floodAddresses.toLocaleString('en-US')} distinct addresses into the detection pipeline`);
+    pipelineFlood = await runPipelineFlood(settings, tmp);
+  }
 
   const summaries = summariseTargets(runs);
   const ratios = ratiosFor(runs, list);
@@ -202,7 +231,8 @@ async function main(): Promise<void> {
   const lines = [
     `wormwatch ${VERSION} bench, ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, wrk ${machine.wrk}, nginx ${machine.nginx}`,
     `${settings.rounds} round(s) x ${settings.durationS} s per target, ${settings.connections} connections, ${settings.threads} wrk thread(s)${settings.quick ? ' (--quick)' : ''}; load average ${machine.loadAverageAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`,
-    '', targetTable(summaries), '', ratioTable(ratios), '', matcherTable(matcher), '', memoryTable(pipelineFlood, proxyFlood),
+    '', targetTable(summaries), '', ratioTable(ratios),
+    ...(matcher && pipelineFlood ? ['', matcherTable(matcher), '', memoryTable(pipelineFlood, proxyFlood)] : []),
     ...skipped.map((s) => `skipped: ${s}`), '', `written: ${out}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import proxyaddr from 'proxy-addr';
 
 /**
  * One spelling per client address, wherever it came from (a socket, X-Forwarded-For, a log
@@ -43,4 +45,39 @@ export function matchesAny(addr: ipaddr.IPv4 | ipaddr.IPv6, cidrs: readonly stri
 function cidrOfOne(a: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
   const p = ipaddr.process(a);
   return [p, p.kind() === 'ipv4' ? 32 : 128];
+}
+
+/** Whether the address at hop `hop` (0: the peer) is a trusted proxy; compiled once from `--trust-proxy`. */
+export type ProxyTrust = (address: string, hop: number) => boolean;
+
+/**
+ * The trust test of `--trust-proxy` (proxy-addr's), or null when no proxy is trusted. proxy-addr
+ * refuses a `/0` range, so one (allowed with `--trust-all-proxies`) is given as its two halves.
+ */
+export function compileProxyTrust(cidrs: readonly string[]): ProxyTrust | null {
+  if (cidrs.length === 0) return null;
+  return proxyaddr.compile(cidrs.flatMap((c) => (/\/0+$/.test(c.trim()) ? halves(c.trim()) : [c])));
+}
+
+function halves(everything: string): string[] {
+  return ipaddr.parse(everything.replace(/\/0+$/, '')).kind() === 'ipv4' ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1'];
+}
+
+/**
+ * The client behind trusted proxies, for the proxy (a socket peer and its `X-Forwarded-For`) and
+ * the log scanner (the logged peer and the logged field) alike, with proxy-addr's semantics: the
+ * peer is the client unless trusted; then the list is walked from the right, each trusted entry
+ * skipped, and the first untrusted entry is the client, so a client cannot pick its address by
+ * sending the header: only entries appended by trusted hops count. proxy-addr reads a request,
+ * so the two values are handed to it as one.
+ */
+export function forwardedClient(peer: string | undefined, forwardedFor: string | string[] | undefined, trust: ProxyTrust | null): string {
+  if (trust === null) return normaliseAddress(peer);
+  const hops = proxyaddr.all({ headers: { 'x-forwarded-for': forwardedFor }, socket: { remoteAddress: peer } } as unknown as IncomingMessage, trust);
+  // A non-address entry can only be one the client wrote before a forged trusted hop (or a
+  // garbled log field): fall back to the nearest hop that is an address.
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (ipaddr.isValid(hops[i]!)) return normaliseAddress(hops[i]);
+  }
+  return normaliseAddress(peer);
 }

@@ -20,6 +20,8 @@ export interface Settings {
   build: boolean;
   /** Also measure `serve --workers N` when N > 1 (if the CLI has it). */
   workers: number;
+  /** `--only a,b`: measure only these throughput targets (origin always runs as the upstream), nothing else. */
+  only: string[] | null;
   out: string;
 }
 
@@ -35,6 +37,8 @@ export const HELP = `npm run bench [-- options]
   --proxy-flood <s>    seconds of distinct X-Forwarded-For through the proxy (default 20, 0 skips)
   --matcher <s>        seconds per matcher case (default 2)
   --workers <n>        also measure wormwatch serve --workers n (default 0: not measured)
+  --only <targets>     only these throughput targets, comma-separated (nginx,nginx-njs,
+                       nginx-map-njs,nginx-map,bare,origin,wormwatch,...); no matcher or memory part
   --no-build           do not run npm run build first
   --out <file>         JSON result file (default bench/results/latest.json)`;
 
@@ -52,7 +56,7 @@ const FLAGS = {
   quick: { type: 'boolean', default: false },
   duration: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' },
   connections: { type: 'string' }, threads: { type: 'string' }, flood: { type: 'string' },
-  'proxy-flood': { type: 'string' }, matcher: { type: 'string' }, workers: { type: 'string' },
+  'proxy-flood': { type: 'string' }, matcher: { type: 'string' }, workers: { type: 'string' }, only: { type: 'string' },
   'no-build': { type: 'boolean', default: false }, out: { type: 'string' },
 } as const;
 
@@ -62,6 +66,14 @@ function readFlags(argv: readonly string[]) {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** The names of `--only`, or null without it. */
+function onlyTargets(text: string | undefined): string[] | null {
+  if (text === undefined) return null;
+  const names = text.split(',').map((n) => n.trim()).filter((n) => n.length > 0);
+  if (names.length === 0 || names.some((n) => !/^[a-z0-9-]+$/.test(n))) throw new UsageError(`--only wants target names separated by commas, got ${text}`);
+  return names;
 }
 
 export function parseSettings(argv: readonly string[]): Settings {
@@ -86,6 +98,7 @@ export function parseSettings(argv: readonly string[]): Settings {
     matcherS: positive('matcher', values.matcher, quick ? 0.5 : 2),
     build: values['no-build'] !== true,
     workers: Math.floor(positive('workers', values.workers, 0, true)),
+    only: onlyTargets(values.only),
     out: values.out ?? 'bench/results/latest.json',
   };
 }

@@ -1,12 +1,14 @@
 /**
  * The processes under test, each its own process with its own event loop: the origin, the bare
- * http-proxy-3 floor, nginx and wormwatch (from the built dist/ when present).
+ * http-proxy-3 floor, nginx (bare, and with wormwatch's njs module and map) and wormwatch (from
+ * the built dist/ when present).
  */
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { freePort, spawnTracked, waitForHttp, waitForLine } from './children.js';
-import { startNginx } from './nginx.js';
+import type { Signature } from '../../src/detect/types.js';
+import { NGINX_TARGETS, startNginx, type NginxVariant } from './nginx.js';
 
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
@@ -36,10 +38,12 @@ export function startBareProxy(originPort: number, maxSockets: number): Promise<
   return startNodeScript('bare', 'bench/targets/bare-proxy.ts', [String(originPort), String(maxSockets)]);
 }
 
-export async function startNginxTarget(tmp: string, originPort: number): Promise<Target> {
+/** nginx in one of its variants (`bench/lib/nginx.ts`), named as in NGINX_TARGETS, its prefix under tmp. */
+export async function startNginxTarget(tmp: string, originPort: number, variant: NginxVariant = 'bare', signatures: readonly Signature[] = []): Promise<Target> {
   const port = await freePort();
-  const child = await startNginx(join(tmp, 'nginx'), port, originPort);
-  return { name: 'nginx', port, child };
+  const name = NGINX_TARGETS[variant];
+  const child = await startNginx(join(tmp, name), port, originPort, variant, signatures);
+  return { name, port, child };
 }
 
 /** How wormwatch is run: the compiled CLI when built, else the TypeScript source through tsx. */

@@ -9,7 +9,7 @@ export const PAGE_ROWS = 50;
 export const PAGE_STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:0 16px;color:#222}
 header{display:flex;gap:16px;align-items:baseline;flex-wrap:wrap;border-bottom:1px solid #ddd}h1{font-size:20px}h2{font-size:16px;margin-top:24px}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:3px 6px;border-bottom:1px solid #eee;vertical-align:top}
-td code{font-size:12px;word-break:break-all}.empty{color:#777}.bad{color:#b00020;font-weight:600}.legend span{margin-right:12px}
+td code{font-size:12px;word-break:break-all}td:first-child code{white-space:nowrap;word-break:normal}.empty{color:#777}.bad{color:#b00020;font-weight:600}.legend span{margin-right:12px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px}svg{width:100%;height:auto;max-height:200px}
 form{display:inline}button{font:inherit;padding:1px 8px}`;
 

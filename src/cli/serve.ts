@@ -1,18 +1,18 @@
 import type { Command } from 'commander';
 import type { Wormwatch } from '../runtime/serve.js';
 import type { Options } from '../config/options.js';
-import { addOptionFlags, optionsFromFlags } from './options.js';
+import { addOptionFlags, forServe, optionsFromFlags } from './options.js';
 import { ConfigError } from '../errors.js';
 import { checkProxyOptions } from '../proxy/validate.js';
 import { checkBanOptions } from '../bans/validate.js';
 import { checkNotifyOptions } from '../notify/mode.js';
 
-/** `wormwatch serve`: the proxy, with every option of `optionSpecs` as a flag. */
+/** `wormwatch serve`: the proxy, with every option of `optionSpecs` but `scan`'s own as a flag. */
 export function register(program: Command): void {
   const cmd = program
     .command('serve')
     .description('Run the proxy in front of --upstream, with the admin server (metrics, health, offenders) beside it.');
-  addOptionFlags(cmd)
+  addOptionFlags(cmd, forServe)
     .option('--check-config', 'validate the configuration, print a one-line summary, and exit 0')
     .action(async (raw: Record<string, unknown>) => {
       const options = resolveServeOptions(raw);

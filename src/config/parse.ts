@@ -156,6 +156,23 @@ export const headerName: Parser<string> = (raw) => {
   return raw.trim().toLowerCase();
 };
 
+/**
+ * Where a log line keeps the client address (`--client-ip-field`): a header name, lower-cased
+ * (`x-forwarded-for`), an nginx `$variable` as written, or the position of a quoted field of a
+ * combined line, 2 to 32 (1 is the request line itself).
+ */
+export const clientIpField: Parser<string | number> = (raw) => {
+  const s = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n < 2 || n > 32) throw new Error('a quoted field from 2 to 32 (1 is the request line; 4 is the first column after the user agent)');
+    return n;
+  }
+  if (/^\$[A-Za-z0-9_]{1,64}$/.test(s)) return s.toLowerCase();
+  if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(s)) return s.toLowerCase();
+  throw new Error('a header name such as X-Forwarded-For or CF-Connecting-IP, an nginx $variable, or a quoted field\'s position such as 4');
+};
+
 /** A comma-separated list (or array) of non-empty strings. */
 export const stringList: Parser<string[]> = (raw) => {
   const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');

@@ -11,8 +11,8 @@ export interface OptionSpec<K extends string = string, T = unknown> {
   shownDefault: string;
   description: string;
   parse: p.Parser<T>;
-  /** `proxy`: means something only to a listening proxy, so `scan` does not take it. */
-  scope?: 'proxy';
+  /** `proxy`: means something only to a listening proxy, so `scan` does not take it; `scan`: only to `scan`, so `serve` does not. */
+  scope?: 'proxy' | 'scan';
 }
 
 /** One row; its `default`'s own type decides whether the option may be undefined. */
@@ -32,7 +32,8 @@ export const optionSpecs = [
   spec({ key: 'mode', value: '<mode>', default: 'monitor', shownDefault: 'monitor', description: 'monitor: forward everything and record; block: answer request-stage detections with --block-status.', parse: p.oneOf('monitor', 'block'), scope: 'proxy' }),
   spec({ key: 'blockStatus', value: '<status>', default: 403, shownDefault: '403', description: 'HTTP status for blocked requests.', parse: p.integer(400, 599), scope: 'proxy' }),
   spec({ key: 'trustProxy', value: '<cidrs>', default: [], shownDefault: '(none)', description: 'Comma-separated CIDRs of proxies whose X-Forwarded-For is believed.', parse: p.cidrList }),
-  spec({ key: 'trustAllProxies', default: false, shownDefault: 'false', description: 'Allow a --trust-proxy that covers every address (then any client chooses its own offender address).', parse: p.boolean, scope: 'proxy' }),
+  // Both commands: scan refuses the same everything-trusting --trust-proxy as serve, so it takes the same way out.
+  spec({ key: 'trustAllProxies', default: false, shownDefault: 'false', description: 'Allow a --trust-proxy that covers every address (then any client chooses its own offender address).', parse: p.boolean }),
   spec({ key: 'connectTimeout', value: '<dur>', default: 5_000, shownDefault: '5s', description: 'Time to connect to the origin (then 504 ERR_UPSTREAM_CONNECT_TIMEOUT).', parse: p.timer(1), scope: 'proxy' }),
   spec({ key: 'responseTimeout', value: '<dur>', default: 60_000, shownDefault: '60s', description: 'Time for the origin to send response headers (then 504 ERR_UPSTREAM_TIMEOUT).', parse: p.timer(1), scope: 'proxy' }),
   spec({ key: 'clientTimeout', value: '<dur>', default: 60_000, shownDefault: '60s', description: 'Idle client sockets (and idle keep-alive) are closed after this.', parse: p.timer(1), scope: 'proxy' }),
@@ -43,6 +44,9 @@ export const optionSpecs = [
   spec({ key: 'intake', default: false, shownDefault: 'false', description: 'No upstream: treat each request as one the origin answered 404 (nginx error_page hand-off), inspect it, reply 404.', parse: p.boolean, scope: 'proxy' }),
   spec({ key: 'mirror', default: false, shownDefault: 'false', description: 'No upstream: inspect each request at the request stage (nginx mirror) and reply 204 at once.', parse: p.boolean, scope: 'proxy' }),
   spec({ key: 'clientIpHeader', value: '<name>', default: undefined, shownDefault: '(none)', description: 'Header with the client address (e.g. X-Real-IP), believed only from --trust-proxy peers.', parse: p.headerName, scope: 'proxy' }),
+  // log scanning (src/scan/): `wormwatch scan` only
+  spec({ key: 'logFormat', value: '<format>', default: undefined, shownDefault: '(none: --format)', description: 'scan: the nginx log_format of every file (the whole directive or its quoted strings), instead of --format.', parse: p.nonEmptyText, scope: 'scan' }),
+  spec({ key: 'clientIpField', value: '<field>', default: undefined, shownDefault: '(none: the logged peer)', description: 'scan: where a line keeps the client address behind a CDN or load balancer: a header (X-Forwarded-For, CF-Connecting-IP; $http_… with --log-format, cs(…) in W3C, a CSV column) or a combined line\'s quoted field N (4: after the user agent); believed only from --trust-proxy peers.', parse: p.clientIpField, scope: 'scan' }),
   // bans and exposures (src/bans/)
   spec({ key: 'banTtl', value: '<dur>', default: 0, shownDefault: '0 (off)', description: 'Ban an offender for this long: every further request from it gets --block-status and Retry-After, unforwarded (needs --mode block).', parse: p.duration, scope: 'proxy' }),
   spec({ key: 'banOn', value: '<stages>', default: ['request', '404', 'storm'], shownDefault: 'request,404,storm', description: 'Which detections ban: request (request stage), 404 (a hunt answered 404/401/403/405, or an exposure), storm (the 404 storm).', parse: p.someOf('request', '404', 'storm'), scope: 'proxy' }),

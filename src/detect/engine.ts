@@ -1,4 +1,5 @@
-import { keepMemo, memoOf, pendingHeaders, scanHeaders, withLazyHeaders, type ScanMemo } from './lazy-headers.js';
+import { HeaderPrefilter } from './header-prefilter.js';
+import { keepMemo, memoOf, pendingHeaders, withLazyHeaders, type ScanMemo } from './lazy-headers.js';
 import { normaliseTarget, sanitiseLine } from './normalise.js';
 import { LiteralAutomaton } from './prefilter.js';
 import type { Engine, MatchTarget, NormalisedRequest, RequestView, Signature, Stage, Verdict } from './types.js';
@@ -23,8 +24,8 @@ interface CompiledSignature {
  * stage not asked for are kept on the request (see `ScanMemo`) for its other `match` call.
  */
 interface Plan {
-  /** `perHeader`: the header scan may read each header name and value on its own (see `scanHeaders`). */
-  scans: { text: ScanText; automaton: LiteralAutomaton; perHeader: boolean }[];
+  /** The line and raw target each through an automaton, the header text through `HeaderPrefilter`. */
+  scans: ({ text: 'line' | 'raw'; automaton: LiteralAutomaton } | { text: 'headers'; headers: HeaderPrefilter })[];
   /** Signatures without literals, by stage: verified on every request of that stage. */
   always: Record<Stage, number[]>;
   anyAlways: boolean;
@@ -67,10 +68,12 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
     const scans = prefilter.scans;
     for (let k = 0; k < scans.length; k++) {
       const scan = scans[k]!;
-      const source = scan.perHeader ? pendingHeaders(n) : undefined;
-      if (source === undefined || !scanHeaders(source, scan.automaton, seen, epoch, found)) {
-        scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
+      if (scan.text === 'headers') {
+        const source = pendingHeaders(n);
+        if (source === undefined || !scan.headers.scanPieces(source, seen, epoch, found)) scan.headers.scanText(textOf(n, 'headers'), seen, epoch, found);
+        continue;
       }
+      scan.automaton.scan(textOf(n, scan.text), seen, epoch, found);
       if (scan.text === 'line' && typeof n.resolved === 'string' && n.resolved !== n.url) scan.automaton.scan(n.resolved, seen, epoch, found);
     }
     if (found.length === 0 && !prefilter.anyAlways) return { owner, method: n.method, line: n.line, raw: n.raw, request: NONE, notFound: NONE };
@@ -148,9 +151,9 @@ function plan(compiled: readonly CompiledSignature[]): Plan {
     }
     for (const f of c.fields) for (const literal of literals) byText[SCAN_TEXT[f]].push({ literal, id: c.index });
   }
-  const scans = (Object.keys(byText) as ScanText[])
-    .filter((text) => byText[text].length > 0)
-    .map((text) => ({ text, automaton: new LiteralAutomaton(byText[text], { ascii: text === 'headers' }), perHeader: text === 'headers' }));
+  const scans: Plan['scans'] = [];
+  for (const text of ['line', 'raw'] as const) if (byText[text].length > 0) scans.push({ text, automaton: new LiteralAutomaton(byText[text]) });
+  if (byText.headers.length > 0) scans.push({ text: 'headers', headers: new HeaderPrefilter(byText.headers) });
   return { scans, always, anyAlways: always.request.length + always['404'].length > 0 };
 }
 

@@ -177,7 +177,9 @@ export function canonicalPath(path: string): string {
  * `/x/../default.ida::$DATA.` is `/default.ida`, the file that would run.
  */
 export function resolvePath(path: string): string {
-  if (!/\/\.|\.\/|\.$|:|[. ]\//.test(path) && path.charAt(path.length - 1) !== ' ') return path;
+  // Only a segment ending in a dot or a space (`.`, `..`, `x.`) or holding a `:` can change, so
+  // the many paths with a dotfile (`/.well-known/`) or a dotted name need no splitting.
+  if (!/[. ](?:\/|$)|:/.test(path)) return path;
   const segments = path.split('/');
   const n = segments.length;
   // A rooted path keeps its leading empty segment: `..` never climbs above the root.

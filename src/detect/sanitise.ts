@@ -10,9 +10,13 @@
  * applied once when a detection is built, and to names and lines from any other hostile source.
  */
 export function sanitiseLine(s: string, max: number): string {
+  const text = String(s);
+  // Printable ASCII (nearly every line, and every line sanitised once already) is kept as it is:
+  // one native search of at most `max` characters instead of a piece per character.
+  const head = text.length > max ? text.slice(0, max) : text;
+  if (!/[^\x20-\x7e]/.test(head)) return text.length <= max ? text : text.slice(0, max < 3 ? 0 : max - 3) + '...';
   const out = [];
   let len = 0;
-  const text = String(s);
   const n = text.length;
   let i = 0;
   for (; i < n; i++) {

@@ -11,6 +11,15 @@ export function checkProxyOptions(options: Pick<Options, 'upstream' | 'intake' |
   if (!options.intake && !options.mirror && options.upstream === undefined) {
     throw new ConfigError('--upstream is required (or use --intake/--mirror)');
   }
+  checkTrustedProxies(options);
+}
+
+/**
+ * Refuses a `--trust-proxy` that covers every address unless `--trust-all-proxies` says so: then
+ * any client (or any logged peer, for `wormwatch scan`) could choose the address it is recorded
+ * and reported as.
+ */
+export function checkTrustedProxies(options: Pick<Options, 'trustProxy' | 'trustAllProxies'>): void {
   const everyone = coversEveryAddress(options.trustProxy);
   if (everyone !== null && !options.trustAllProxies) {
     throw new ConfigError(`--trust-proxy ${options.trustProxy.join(',')} trusts every ${everyone} address, so any client could choose the address it is recorded (and reported) as: list your proxies' ranges, or add --trust-all-proxies if every peer really is a proxy you run`);

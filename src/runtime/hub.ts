@@ -68,14 +68,30 @@ export async function createHub(options: Options, start: HubStart): Promise<Hub>
     if (event.answer?.exposure) {
       metrics.exposures.inc({ signature: signature.id });
       logger.error(detectionLogFields(event), `secret exposed: ${event.answer.path} was served (${event.answer.status}) to a hunt`);
-    } else logger.warn(detectionLogFields(event), 'worm probe detected');
+    } else if (logger.isLevelEnabled('warn')) {
+      // Built only when written: a log scan runs at level error and sees a detection per line.
+      logger.warn(detectionLogFields(event), 'worm probe detected');
+    }
     // Before the extensions: the ban is in force by the time the proxy reads its next request.
     bans.onDetection(event);
     for (const listener of listeners) listener(event);
-    for (const ext of extensions) guarded(logger, ext, 'onDetection', () => ext.onDetection?.(event));
+    for (const ext of extensions) {
+      // Each hook guarded in place (no closure per call: a log scan calls these once a line).
+      try {
+        ext.onDetection?.(event);
+      } catch (err) {
+        hookFailed(logger, ext, 'onDetection', err);
+      }
+    }
   };
   const onNotFound = (ip: string, request: NormalisedRequest, at: Date): void => {
-    for (const ext of extensions) guarded(logger, ext, 'onNotFound', () => ext.onNotFound?.(ip, request, at));
+    for (const ext of extensions) {
+      try {
+        ext.onNotFound?.(ip, request, at);
+      } catch (err) {
+        hookFailed(logger, ext, 'onNotFound', err);
+      }
+    }
   };
   const setEngine = async (next: Engine): Promise<void> => {
     await start.beforeEngineSwap?.(next);
@@ -124,10 +140,6 @@ function extensionLifecycle(extensions: readonly WormwatchExtension[], logger: L
   return { startExtensions, stopExtensions };
 }
 
-function guarded(logger: Logger, ext: WormwatchExtension, hook: string, fn: () => void): void {
-  try {
-    fn();
-  } catch (err) {
-    logger.error({ err, extension: ext.name, hook }, 'extension hook failed');
-  }
+function hookFailed(logger: Logger, ext: WormwatchExtension, hook: string, err: unknown): void {
+  logger.error({ err, extension: ext.name, hook }, 'extension hook failed');
 }

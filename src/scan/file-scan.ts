@@ -1,9 +1,11 @@
 import type { Engine, NormalisedRequest } from '../detect/types.js';
 import type { DetectionListener } from '../detect/detection.js';
-import { classifyRecord } from './classify.js';
-import { createParser, SNIFF_LINES, sniffFormat } from './formats/index.js';
+import { RecordClassifier, type Classified } from './classify.js';
+import { FieldMismatchError } from './client.js';
+import { SNIFF_LINES, sniffFormat } from './formats/index.js';
+import type { LineInput } from './input.js';
 import type { Line } from './lines.js';
-import type { FormatName, LineParser } from './record.js';
+import type { LineParser } from './record.js';
 import type { FileSummary, ScanTally } from './summary.js';
 
 export interface ScanDeps {
@@ -20,54 +22,76 @@ export interface ScanDeps {
 /**
  * One input's lines → records → detections. With `auto`, the first lines are held until the
  * format is known (at most SNIFF_LINES), then replayed; `flush()` decides early when the input
- * pauses (a followed file with few lines).
+ * pauses (a followed file with few lines). An input whose format cannot hold the client field
+ * (`--client-ip-field`) stops there with that as its error: reading on would blame the proxy.
  */
 export class FileScan {
   private parser: LineParser | null;
   private held: { text: string; number: number }[] = [];
   private heldNonBlank = 0;
   private lineNumber = 0;
+  /** Set when the input cannot be read as asked (see `stop`); later lines are not read. */
+  stopped = false;
 
   constructor(
     readonly summary: FileSummary,
     private readonly tally: ScanTally,
     private readonly deps: ScanDeps,
-    format: FormatName,
+    private readonly input: LineInput,
+    /** Shared by the inputs of one scan. */
+    private readonly classifier = new RecordClassifier(),
   ) {
-    this.parser = format === 'auto' ? null : createParser(format);
+    this.parser = input.fixed ? input.fixed() : null;
     if (this.parser) summary.format = this.parser.format;
   }
 
   feed(line: Line): void {
+    if (this.stopped) return;
     this.lineNumber++;
     this.summary.lines++;
-    if (!('text' in line)) {
+    if (typeof line !== 'string') {
       this.tally.unparsable(this.summary, this.lineNumber, `(line of ${line.oversizedBytes} bytes, over the limit)`);
       return;
     }
     if (this.parser) {
-      this.handle(this.parser, line.text, this.lineNumber);
+      this.handle(this.parser, line, this.lineNumber);
       return;
     }
-    this.held.push({ text: line.text, number: this.lineNumber });
-    if (line.text.trim() !== '') this.heldNonBlank++;
+    this.held.push({ text: line, number: this.lineNumber });
+    if (line.trim() !== '') this.heldNonBlank++;
     // Blank lines are held too, so cap them as well.
     if (this.heldNonBlank >= SNIFF_LINES || this.held.length >= SNIFF_LINES * 20) this.flush();
   }
 
   /** Decides the format from the lines held so far (if undecided) and processes them. */
   flush(): void {
-    if (this.parser || this.held.length === 0) return;
-    const format = sniffFormat(this.held.map((h) => h.text));
-    this.parser = createParser(format ?? 'combined');
-    this.summary.format = this.parser.format; // nothing recognised: combined, so its lines are counted unparsable
+    if (this.parser || this.held.length === 0 || this.stopped) return;
+    const format = sniffFormat(this.held.map((h) => h.text)) ?? 'combined'; // nothing recognised: combined, so its lines are counted unparsable
+    this.summary.format = format;
     const held = this.held;
     this.held = [];
-    for (const h of held) this.handle(this.parser, h.text, h.number);
+    try {
+      this.parser = this.input.sniffed(format);
+    } catch (err) {
+      if (err instanceof FieldMismatchError) return this.stop(`--client-ip-field: ${err.message}`);
+      throw err;
+    }
+    for (const h of held) if (!this.stopped) this.handle(this.parser, h.text, h.number);
+  }
+
+  private stop(reason: string): void {
+    this.stopped = true;
+    this.summary.error = reason;
   }
 
   private handle(parser: LineParser, text: string, number: number): void {
-    const record = parser.parse(text);
+    let record: ReturnType<LineParser['parse']>;
+    try {
+      record = parser.parse(text);
+    } catch (err) {
+      if (err instanceof FieldMismatchError) return this.stop(`--client-ip-field: ${err.message} (line ${number})`);
+      throw err;
+    }
     if (record === 'skip') {
       this.summary.skipped++;
       return;
@@ -76,12 +100,13 @@ export class FileScan {
       this.tally.unparsable(this.summary, number, text);
       return;
     }
+    if (this.input.client) record.ip = this.input.client(record);
     this.summary.records++;
     this.tally.current = this.summary;
     this.tally.currentLine = number;
-    let judged: ReturnType<typeof classifyRecord>;
+    let judged: Classified;
     try {
-      judged = classifyRecord(this.deps.engine(), record, this.deps.now ?? (() => new Date()));
+      judged = this.classifier.classify(this.deps.engine(), record, this.deps.now ?? now);
     } catch (err) {
       // The engine must not throw; if it does, the line is counted and shown, and the scan goes on.
       this.summary.records--;
@@ -93,3 +118,5 @@ export class FileScan {
     if (record.status === 404) this.deps.onNotFound?.(record.ip, normalised, at);
   }
 }
+
+const now = (): Date => new Date();

@@ -3,17 +3,27 @@ import type { DetectionListener } from '../detect/detection.js';
 import { FileScan, type ScanDeps } from './file-scan.js';
 import { followFile } from './follow.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, maybeGunzip, openLog } from './lines.js';
+import { RecordClassifier } from './classify.js';
+import type { ClientField } from './client.js';
+import { lineInput, type LineInput } from './input.js';
 import type { FormatName } from './record.js';
 import { ScanTally, type FileSummary, type ScanSummary } from './summary.js';
 
 export type { ScanSummary, FileSummary } from './summary.js';
 export type { ScanDeps } from './file-scan.js';
 export { FORMAT_NAMES, type FormatName } from './record.js';
+export { clientFieldOf, type ClientField } from './client.js';
+export { lineInput } from './input.js';
 
 export interface ScanRunOptions {
   /** Paths; `-` is stdin. */
   files: string[];
   format: FormatName;
+  /** An nginx `log_format`: the format of every input (then `format` must be `auto` or `nginx`). */
+  logFormat?: string;
+  /** Where lines keep the client address behind a CDN or load balancer; believed from `trustProxy` peers only. */
+  clientField?: ClientField;
+  trustProxy?: readonly string[];
   /** Keep reading files as they grow, across rotation, until `signal` aborts. */
   follow?: boolean;
   signal?: AbortSignal;
@@ -40,9 +50,12 @@ const PROGRESS_EVERY_LINES = 50_000;
 /**
  * Reads every input once (or follows them), feeding each logged request to `deps`. Inputs are read
  * one after another; with `follow`, side by side. A file that cannot be read is reported in its
- * summary entry and the others are still read.
+ * summary entry and the others are still read. Throws ConfigError (before reading anything) on a
+ * combination of format and client field that cannot work.
  */
 export async function runScan(options: ScanRunOptions, deps: ScanDeps & ScanSubscription, tally = new ScanTally()): Promise<ScanSummary> {
+  const input = lineInput(options);
+  const classifier = new RecordClassifier();
   let fileDeps: ScanDeps = deps;
   if (deps.subscribe) {
     // The pipeline reports every detection, storms raised by its extensions included.
@@ -51,9 +64,9 @@ export async function runScan(options: ScanRunOptions, deps: ScanDeps & ScanSubs
     fileDeps = { ...deps, onDetection: (event) => { tally.detection(event); deps.onDetection(event); } };
   }
   if (options.follow) {
-    await Promise.all(options.files.map((file) => (file === '-' ? readOnce(file, options, fileDeps, tally) : follow(file, options, fileDeps, tally))));
+    await Promise.all(options.files.map((file) => (file === '-' ? readOnce(file, options, input, classifier, fileDeps, tally) : follow(file, options, input, classifier, fileDeps, tally))));
   } else {
-    for (const file of options.files) await readOnce(file, options, fileDeps, tally);
+    for (const file of options.files) await readOnce(file, options, input, classifier, fileDeps, tally);
   }
   return tally.summary(options.topOffenders);
 }
@@ -66,8 +79,8 @@ export interface ScanSubscription {
   subscribe?: (listener: DetectionListener) => void;
 }
 
-async function readOnce(file: string, options: ScanRunOptions, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
-  const scan = new FileScan(tally.startFile(file), tally, deps, options.format);
+async function readOnce(file: string, options: ScanRunOptions, input: LineInput, classifier: RecordClassifier, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
+  const scan = new FileScan(tally.startFile(file), tally, deps, input, classifier);
   const splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const totalBytes = file === '-' ? null : await stat(file).then((s) => s.size, () => null);
   const counted = { bytes: 0 };
@@ -79,7 +92,7 @@ async function readOnce(file: string, options: ScanRunOptions, deps: ScanDeps, t
           options.onProgress({ file, bytesRead: counted.bytes, totalBytes, lines: scan.summary.lines, detections: scan.summary.detections });
         }
       }
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted || scan.stopped) break;
     }
     for (const line of splitter.end()) scan.feed(line);
   } catch (err) {
@@ -89,8 +102,8 @@ async function readOnce(file: string, options: ScanRunOptions, deps: ScanDeps, t
   return scan.summary;
 }
 
-async function follow(file: string, options: ScanRunOptions, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
-  const scan = new FileScan(tally.startFile(file), tally, deps, options.format);
+async function follow(file: string, options: ScanRunOptions, input: LineInput, classifier: RecordClassifier, deps: ScanDeps, tally: ScanTally): Promise<FileSummary> {
+  const scan = new FileScan(tally.startFile(file), tally, deps, input, classifier);
   const splitter = new LineSplitter(options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES);
   const signal = options.signal ?? new AbortController().signal;
   try {

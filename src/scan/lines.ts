@@ -3,7 +3,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** A complete line (without its `\n` or `\r\n`), or the size of a line dropped for being too long. */
-export type Line = { text: string } | { oversizedBytes: number };
+export type Line = string | { oversizedBytes: number };
 
 /** Longest line kept by default, in bytes. WebDAV overflow probes log 8 KB request lines. */
 export const DEFAULT_MAX_LINE_BYTES = 65_536;
@@ -25,7 +25,7 @@ export class LineSplitter {
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
       if (this.pendingBytes === 0 && nl - start <= this.maxBytes) {
-        out.push({ text: stripCr(chunk.toString('latin1', start, nl)) }); // common case: no copy
+        out.push(stripCr(chunk.toString('latin1', start, nl))); // common case: no copy, no wrapper
       } else {
         this.append(chunk.subarray(start, nl));
         out.push(this.take());
@@ -62,7 +62,7 @@ export class LineSplitter {
   private take(): Line {
     const line: Line = this.dropping
       ? { oversizedBytes: this.pendingBytes }
-      : { text: stripCr(Buffer.concat(this.pending, this.pendingBytes).toString('latin1')) };
+      : stripCr(Buffer.concat(this.pending, this.pendingBytes).toString('latin1'));
     this.reset();
     return line;
   }

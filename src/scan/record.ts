@@ -14,6 +14,11 @@ export interface LogRecord {
   status: number | null;
   userAgent?: string;
   referer?: string;
+  /**
+   * The `--client-ip-field` value as logged (`203.0.113.7, 10.0.0.2`, `-`), when one is asked for:
+   * who the peer says the client is. Believed only from a `--trust-proxy` peer (`client.ts`).
+   */
+  forwarded?: string;
 }
 
 /** Names `--format` accepts. `nginx` is combined plus nginx's `\xHH` escapes (the CLF parser reads both). */
@@ -32,6 +37,7 @@ export interface LineParser {
 
 /** Splits `METHOD target HTTP/x.y` (the one request-line parser, in detect/), the method upper-cased as logs are read. */
 export function splitLoggedRequest(request: string): { method: string; target: string } {
-  const { method, target } = splitRequestLine(request);
-  return { method: method.toUpperCase(), target };
+  const split = splitRequestLine(request); // a fresh object, so upper-cased in place
+  split.method = split.method.toUpperCase();
+  return split;
 }

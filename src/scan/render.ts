@@ -46,6 +46,14 @@ function period(p: ExposedPath): string {
   return p.firstSeen === p.lastSeen ? `at ${p.firstSeen}` : `from ${p.firstSeen} to ${p.lastSeen}`;
 }
 
+/** Inputs smaller than this scan in a few seconds: a progress line would only flicker. */
+export const PROGRESS_MIN_BYTES = 50 * 1024 * 1024;
+
+/** Whether an input is worth a progress line: stdin (its size unknown) or a file over PROGRESS_MIN_BYTES. */
+export function showsProgress(p: Pick<ScanProgress, 'totalBytes'>): boolean {
+  return p.totalBytes === null || p.totalBytes > PROGRESS_MIN_BYTES;
+}
+
 /** One status line, rewritten in place on a terminal. */
 export function renderProgress(p: ScanProgress): string {
   const pct = p.totalBytes ? ` ${Math.min(100, Math.floor((p.bytesRead / p.totalBytes) * 100))}%` : '';

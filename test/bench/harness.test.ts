@@ -148,6 +148,13 @@ describe('bench harness (pure parts)', () => {
       assert.throws(() => parseSettings(['--threads', '8', '--connections', '4']), /--threads/);
       assert.throws(() => parseSettings(['--bogus']), UsageError);
     });
+
+    it('reads --only as a list of target names, and refuses an empty or odd one', () => {
+      assert.equal(parseSettings([]).only, null);
+      assert.deepEqual(parseSettings(['--only', 'nginx, nginx-map-njs']).only, ['nginx', 'nginx-map-njs']);
+      assert.throws(() => parseSettings(['--only', ',']), /--only/);
+      assert.throws(() => parseSettings(['--only', 'nginx;rm']), /--only/);
+    });
   });
 
   describe('traffic and configs', () => {
@@ -172,6 +179,23 @@ describe('bench harness (pure parts)', () => {
       assert.match(conf, /listen 127\.0\.0\.1:8081;/);
       assert.match(conf, /server 127\.0\.0\.1:3000;/);
       assert.doesNotMatch(conf, /^user /m);
+      assert.doesNotMatch(conf, /js_|wormwatch/);
+    });
+
+    it('runs njs on every request, only for the map\'s suspects, or not at all beside the map', () => {
+      const njs = nginxConfig('/tmp/x', 8081, 3000, false, 'njs');
+      assert.match(njs, /^load_module .*ngx_http_js_module\.so;$/m);
+      assert.match(njs, /js_set \$wormwatch wormwatch\.classify;/);
+      assert.match(njs, /if \(\$wormwatch\) \{ return 403; \}/);
+      const gated = nginxConfig('/tmp/x', 8081, 3000, false, 'map-njs');
+      assert.match(gated, /include \/tmp\/x\/wormwatch-map\.conf;/);
+      assert.match(gated, /js_set \$wormwatch_headers_suspect wormwatch\.suspectHeaders;/);
+      assert.match(gated, /if \(\$wormwatch_suspect\) \{ set \$wormwatch_verdict \$wormwatch; \}/);
+      assert.doesNotMatch(gated, /if \(\$wormwatch\)/, 'the classifier is read only through the gate');
+      const map = nginxConfig('/tmp/x', 8081, 3000, false, 'map');
+      assert.match(map, /include \/tmp\/x\/wormwatch-map\.conf;/);
+      assert.doesNotMatch(map, /js_|load_module/);
+      for (const conf of [njs, gated, map]) assert.match(conf, /^pcre_jit on;$/m);
     });
   });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { addOptionFlags } from '../../src/cli/options.js';
+import { addOptionFlags, forScan, forServe } from '../../src/cli/options.js';
 import { resolveServeOptions } from '../../src/cli/serve.js';
 
 function parse(args: string[]): Record<string, unknown> {
-  const cmd = new Command('serve').exitOverride();
-  addOptionFlags(cmd);
+  const cmd = new Command('serve').exitOverride().configureOutput({ writeErr: () => undefined });
+  addOptionFlags(cmd, forServe);
   cmd.parse(args, { from: 'user' });
   return cmd.opts();
 }
@@ -26,5 +26,14 @@ describe('serve flags', () => {
       else process.env.WORMWATCH_BUILTIN_RULES = saved;
     }
     assert.equal(resolveServeOptions(parse(['--upstream', 'http://127.0.0.1:1'])).builtinRules, true);
+  });
+
+  it('offers each command its own options: serve has no --log-format, scan has no --upstream', () => {
+    assert.throws(() => parse(['--log-format', '$remote_addr']), /unknown option '--log-format'/);
+    assert.throws(() => parse(['--client-ip-field', 'X-Forwarded-For']), /unknown option '--client-ip-field'/);
+    const scan = addOptionFlags(new Command('scan').exitOverride(), forScan);
+    const flags = scan.options.map((o) => o.long);
+    assert.ok(flags.includes('--log-format') && flags.includes('--client-ip-field') && flags.includes('--trust-proxy') && flags.includes('--trust-all-proxies'));
+    assert.ok(!flags.includes('--upstream') && !flags.includes('--client-ip-header'));
   });
 });

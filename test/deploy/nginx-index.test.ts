@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultEngine } from '../../src/rules/index.js';
 import { buildNjsModule } from '../../src/njs/build.js';
+import { buildNjsMap } from '../../src/njs/map.js';
 import { VERSION } from '../../src/version.js';
 import { renderNginxGeo } from '../../src/bans/nginx.js';
 import { JS_MODULE, NGINX, adapt, readSnippet } from './nginx-support.js';
@@ -21,13 +22,18 @@ describe('nginx.conf.example, the index of the nginx patterns', function () {
       '-subj', '/CN=localhost', '-keyout', join(tmp.path, 'example.key'), '-out', join(tmp.path, 'example.crt')]);
     assert.equal(gen.code, 0, gen.stderr);
     writeFileSync(join(tmp.path, 'wormwatch.js'), buildNjsModule(defaultEngine().signatures, VERSION));
+    writeFileSync(join(tmp.path, 'wormwatch-map.conf'), buildNjsMap(defaultEngine().signatures, VERSION));
     // The geo include as `wormwatch bans export --format nginx` writes it: an address and a prefix.
     const until = Date.now() + 3_600_000;
     writeFileSync(join(tmp.path, 'wormwatch-bans.conf'), renderNginxGeo(['198.51.100.7', '2001:db8:1:2::/64'].map((key) => ({ key, since: 0, until, count: 1, reason: 'manual' as const, signature: null })), new Date()));
     // Each snippet with its paths pointed into the temporary folder, nothing else changed.
     const paths: Record<string, Record<string, string>> = {
       'front-tls.conf': { '/etc/nginx/tls/': `${tmp.path}/` },
-      'njs-inline.conf': { '/etc/nginx/njs/wormwatch.js': join(tmp.path, 'wormwatch.js'), '/var/log/nginx/': `${tmp.path}/logs/` },
+      'njs-inline.conf': {
+        '/etc/nginx/njs/wormwatch.js': join(tmp.path, 'wormwatch.js'),
+        '/etc/nginx/njs/wormwatch-map.conf': join(tmp.path, 'wormwatch-map.conf'),
+        '/var/log/nginx/': `${tmp.path}/logs/`,
+      },
       'bans.conf': { '/etc/nginx/wormwatch-bans.conf': join(tmp.path, 'wormwatch-bans.conf') },
     };
     for (const name of INCLUDES) writeFileSync(join(tmp.path, name), adapt(readSnippet(name), paths[name] ?? {}));

@@ -1,5 +1,6 @@
 // Runs the shipped nginx snippets (deploy/nginx/*.conf) in a real nginx on loopback, and the
 // `wormwatch serve` command each snippet documents, as a real CLI process.
+import { requireFile, requireTool } from '../helpers/system.js';
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -42,16 +43,20 @@ export interface Nginx {
 }
 
 /**
- * Starts nginx with `snippet` included in its http block, in a private prefix with logs and
+ * Starts nginx with `snippet` included in its http block (and `main` lines, such as the
+ * `pcre_jit on;` a snippet documents, in the main context), in a private prefix with logs and
  * temp paths inside it. Waits until every port in `ports` accepts connections.
  */
-export async function startNginx(snippet: string, ports: number[], opts: { js?: boolean; dir: string }): Promise<Nginx> {
+export async function startNginx(snippet: string, ports: number[], opts: { js?: boolean; dir: string; main?: string[] }): Promise<Nginx> {
+  requireTool('nginx', NGINX);
+  if (opts.js) requireFile('njs', JS_MODULE);
   const dir = opts.dir;
   mkdirSync(join(dir, 'logs'), { recursive: true });
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   writeFileSync(join(dir, 'site.conf'), snippet);
   const conf = [
     opts.js ? `load_module ${JS_MODULE};` : '',
+    ...(opts.main ?? []),
     'worker_processes 1;',
     `error_log ${dir}/logs/error.log info;`,
     'events { worker_connections 256; }',

@@ -1,5 +1,6 @@
 // Shared plumbing for the deployment tests: temporary folders, free loopback ports, child
 // processes that are always stopped, and bounded polling. Not a test file itself.
+import { requireTool, toolOf } from '../helpers/system.js';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequestRaw } from 'node:http';
@@ -73,6 +74,8 @@ export interface Child {
 
 /** Spawns a long-running program and keeps its output; `stop()` ends exactly that process. */
 export function startChild(cmd: string, args: readonly string[], options: SpawnOptions = {}): Child {
+  const tool = toolOf(cmd);
+  if (tool) requireTool(tool, cmd);
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let out = '';
   const keep = (b: Buffer) => {
@@ -103,6 +106,8 @@ export interface RunResult {
 
 /** Runs a program to completion (bounded by `timeoutMs`), feeding `input` on stdin. */
 export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const tool = toolOf(cmd);
+  if (tool) requireTool(tool, cmd);
   return new Promise((resolveRun, reject) => {
     const proc = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

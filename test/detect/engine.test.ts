@@ -138,7 +138,11 @@ describe('detect/engine', () => {
       ];
       const custom = compileCatalogue([sig('ua-colon', 'request', { target: 'headers', pattern: 'agent: evil', literals: ['agent: evil'] })]);
       for (const e of [engine, custom]) {
-        for (const headers of [...cases, { 'user-agent': 'evil' }, { 'user-agent': 'EVIL' }]) {
+        const anchored = [
+          { 'user-agent': 'evil' }, { 'user-agent': 'EVIL' }, { 'user-agent': 'not evil' }, { 'x-user-agent': 'Evil/1.0' },
+          { referer: 'http://x/?q=user-agent: evil' }, { referer: 'agent:evil' }, { 'user-agent': ['ok', 'evil'] },
+        ];
+        for (const headers of [...cases, ...anchored]) {
           const lazy = e.normalise({ method: 'GET', target: '/', headers: headers as Record<string, string> });
           const built = JSON.parse(JSON.stringify(lazy)) as NormalisedRequest;
           assert.equal(typeof built.headers, 'string');
@@ -148,6 +152,10 @@ describe('detect/engine', () => {
       }
       assert.equal(classify(engine, 'GET / HTTP/1.1', { 'user-agent': '${JNDI:ldap://198.51.100.7/a}' }).request?.signature.id, 'log4shell-jndi');
       assert.equal(classify(custom, 'GET / HTTP/1.1', { 'user-agent': 'EVIL' }).request?.signature.id, 'ua-colon');
+      // `agent: evil` is anchored on a header name: across the joint of a name ending in it, or inside a value.
+      assert.equal(classify(custom, 'GET / HTTP/1.1', { 'x-user-agent': 'Evil/1.0' }).request?.detail, 'x-user-agent: evil/1.0');
+      assert.equal(classify(custom, 'GET / HTTP/1.1', { referer: 'http://x/?q=user-agent: evil' }).request?.signature.id, 'ua-colon');
+      assert.equal(classify(custom, 'GET / HTTP/1.1', { 'user-agent': 'not evil', referer: 'agent:evil' }).request, null);
     });
 
     it('builds the header text when read, the same whether read first or after matching', () => {
@@ -213,19 +221,22 @@ describe('detect/engine', () => {
     });
 
     it('on generated catalogues with overlapping literals and random texts', () => {
-      // Odd rounds: literals of punctuation only, so the scanners take their skip-ahead path; even
-      // rounds: `:` and space too, so header literals may straddle the `name: value` joints.
-      const alphabets = ['abc/.%${}: ', '/.%${}()'];
+      // Rounds 1, 4, ...: literals of punctuation only, so the scanners take their skip-ahead path;
+      // rounds 0, 3, ...: `:` and space too, so header literals may straddle the `name: value`
+      // joints; rounds 2, 5, ...: some literals anchored on a header name (`x-ab: c`), found
+      // across the joint, with a header name ending in it (`c`, `ab` in `x-ab`) or inside a value.
+      const alphabets = ['abc/.%${}: ', '/.%${}()', 'abc/.%${}: '];
       let seed = 7;
       const rnd = (n: number) => {
         seed = (seed * 1103515245 + 12345) & 0x7fffffff;
         return seed % n;
       };
       const word = (len: number, alphabet = alphabets[0]!) => Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join('');
-      for (let round = 0; round < 20; round++) {
+      for (let round = 0; round < 30; round++) {
         const sigs: Signature[] = [];
         for (let i = 0; i < 40; i++) {
-          const lit = word(1 + rnd(4), alphabets[round % 2]);
+          const anchored = round % 3 === 2 && rnd(2) === 1;
+          const lit = anchored ? `${['h', 'ab', 'x-ab', 'c'][rnd(4)]}: ${word(rnd(3))}` : word(1 + rnd(4), alphabets[round % 3]);
           const target = (['path', 'query', 'url', 'line', 'raw', 'headers', 'all'] as const)[rnd(7)]!;
           const escaped = lit.replace(/[.$%{}/]/g, (c) => `\\${c}`);
           sigs.push(sig(`g${i}`, rnd(2) ? 'request' : '404', { target, pattern: rnd(3) ? escaped : `${escaped}.?a`, literals: [lit] }));

@@ -27,7 +27,7 @@ signatures:
       negative:
         - GET /acme-administration-guide.pdf HTTP/1.1
   - id: acme-token-leak
-    family: php-rce
+    family: web-exploit
     title: ACME debug token in a header
     description: The ACME debug token lets anyone run code; nobody outside should send it.
     stage: request

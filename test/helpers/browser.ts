@@ -4,13 +4,13 @@
  * page, or Chromium's own background traffic, can never reach the network; `offLoopback` lists
  * what the page itself asked for elsewhere, for the test to assert it is empty.
  */
-import { existsSync } from 'node:fs';
+import { requireTool } from './system.js';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`this test drives a real browser: install Chromium (apt-get install -y chromium) or set CHROMIUM_PATH (${CHROMIUM} not found)`);
+  requireTool('chromium', CHROMIUM);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

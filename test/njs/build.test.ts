@@ -5,17 +5,18 @@ import { runInNewContext } from 'node:vm';
 import { defaultEngine } from '../../src/rules/index.js';
 import { buildEngine } from '../../src/rules/index.js';
 import { buildNjsModule } from '../../src/njs/build.js';
+import { buildNjsMap } from '../../src/njs/map.js';
 import { VERSION } from '../../src/version.js';
 import { CLI, run, tempDir } from '../deploy/support.js';
 import { nodeHeaderObject, wireExamples } from './examples.js';
 
-interface NjsModule { classify(r: unknown): string }
+interface NjsModule { classify(r: unknown): string; suspectHeaders(r: unknown): string }
 
 /** A user rule file with one request-stage signature on headers. */
 const USER_RULES = `
 signatures:
   - id: acme-token-leak
-    family: php-rce
+    family: web-exploit
     title: ACME debug token in a header
     description: The ACME debug token lets anyone run code; nobody outside should send it.
     stage: request
@@ -54,15 +55,22 @@ describe('wormwatch build-njs', function () {
       const printed = await run(CLI[0], [...CLI.slice(1), 'build-njs']);
       assert.equal(printed.code, 0, printed.stderr);
       assert.equal(printed.stdout, source);
-      const written = await run(CLI[0], [...CLI.slice(1), 'build-njs', '--out', out, '--rules', rules]);
+      const map = join(tmp.path, 'wormwatch-map.conf');
+      const written = await run(CLI[0], [...CLI.slice(1), 'build-njs', '--out', out, '--map', map, '--rules', rules]);
       assert.equal(written.code, 0, written.stderr);
       const withRules = readFileSync(out, 'utf8');
-      assert.equal(withRules, buildNjsModule(buildEngine({ rules, builtinRules: true }).signatures, VERSION));
+      const signatures = buildEngine({ rules, builtinRules: true }).signatures;
+      assert.equal(withRules, buildNjsModule(signatures, VERSION));
+      assert.equal(readFileSync(map, 'utf8'), buildNjsMap(signatures, VERSION));
+      assert.match(written.stderr, /wrote .*wormwatch-map\.conf/);
       assert.ok(withRules.includes('"id":"acme-token-leak"'));
       assert.ok(!source.includes('acme-token-leak'));
       assert.match(written.stderr, /wrote .*wormwatch\.js/);
       const mod = load(withRules);
       assert.equal(mod.classify(njsRequest('GET', '/', [['Host', 'x'], ['X-Acme-Debug', 'deadbeef']], [])), 'acme-token-leak');
+      // The user rule's header literal makes a suspect in the module's header half; plain headers do not.
+      assert.equal(mod.suspectHeaders(njsRequest('GET', '/', [['Host', 'x'], ['X-Acme-Debug', 'deadbeef']], [])), '1');
+      assert.equal(mod.suspectHeaders(njsRequest('GET', '/', [['Host', 'x'], ['Accept', '*/*']], [])), '');
     } finally {
       tmp.remove();
     }
@@ -73,12 +81,12 @@ describe('wormwatch build-njs', function () {
       const present = source.includes(`{"id":${JSON.stringify(s.id)},`);
       assert.equal(present, s.stage === 'request', `${s.id} (${s.stage})`);
     }
-    assert.match(source, /^export default \{ classify: classify \};$/m);
+    assert.match(source, /^export default \{ classify: classify, suspectHeaders: suspectHeaders \};$/m);
   });
 
   it('avoids what njs 0.7.9 lacks (classes, arrows, spread, destructuring, for...of, Map/Set, ?. and ??)', () => {
     // Strings, comments and the regex literals of patternOf (catalogue text, not code) aside.
-    const code = source.replace(/^ {4}case \d+: return \/.*$/gm, '').replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
+    const code = source.replace(/^ {4}case \d+: return \/.*$/gm, '').replace(/^ {2}return \/.*\/i\.test\(text\);$/m, '').replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\/\/[^\n]*/g, '');
     for (const [what, re] of [['class', /\bclass\s/], ['arrow function', /=>/], ['spread', /\.\.\.[\w[(]/], ['for...of', /for\s*\([^)]*\bof\b/],
       ['Map/Set', /\bnew (?:Map|Set|WeakMap)\b/], ['optional chaining', /\?\.[\w[(]/], ['nullish coalescing', /\?\?/], ['template literal', /`/], ['async', /\basync\b|\bawait\b/]] as const) {
       assert.doesNotMatch(code, re, `generated module uses ${what}`);

@@ -1,5 +1,7 @@
 // Every example of the catalogue as the exact request a client sends, and as the Node engine
 // sees it, for the njs parity tests.
+import { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Signature } from '../../src/detect/types.js';
 
 export interface WireExample {
@@ -50,12 +52,26 @@ export function wireExamples(signatures: readonly Signature[]): WireExample[] {
   return out;
 }
 
-/** Header pairs as Node's `req.headers` holds them (lower-case names, repeats joined). */
-export function nodeHeaderObject(pairs: [string, string][]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of pairs) {
-    const name = k.toLowerCase();
-    out[name] = name in out ? `${out[name]}, ${v}` : v;
-  }
-  return out;
+/** What `_addHeaderLines` needs of an IncomingMessage: Node's own joining of header lines. */
+interface HeaderJoiner { headers: Record<string, string | string[]>; _addHeaderLines(lines: string[], n: number): void }
+
+/**
+ * Header pairs as Node's `req.headers` holds them, joined by Node's own code (IncomingMessage's
+ * `_addHeaderLines`: lower-case names, repeats joined with `, ` or `; `, set-cookie an array,
+ * the second Host or User-Agent dropped), so the tests compare against Node, not a copy of it.
+ */
+export function nodeHeaderObject(pairs: readonly (readonly [string, string])[]): Record<string, string | string[]> {
+  const message = new IncomingMessage(null as unknown as Socket) as unknown as HeaderJoiner;
+  const lines = pairs.flatMap(([k, v]) => [k, v]);
+  message._addHeaderLines(lines, lines.length);
+  return message.headers;
+}
+
+/**
+ * The header pairs nginx keeps: with `ignore_invalid_headers` (on by default) it drops a name of
+ * anything but letters, digits and `-` (`spring.cloud.function.routing-expression`, `x_y`), and
+ * then neither njs nor the upstream sees it.
+ */
+export function keptByNginx(pairs: [string, string][]): [string, string][] {
+  return pairs.filter(([k]) => /^[A-Za-z0-9-]+$/.test(k));
 }

@@ -29,6 +29,11 @@ describe('proxy client address', () => {
   before(async () => (origin = await startOrigin()));
   after(() => origin.close());
 
+  it('takes a /0 --trust-proxy (allowed by --trust-all-proxies), which proxy-addr alone refuses, as every address', () => {
+    assert.equal(clientAddressResolver(['0.0.0.0/0'])(fakeReq('198.51.100.1', { 'x-forwarded-for': '203.0.113.1, 192.0.2.1' })), '203.0.113.1');
+    assert.equal(clientAddressResolver(['::/0'])(fakeReq('2001:db8::1', { 'x-forwarded-for': '2001:db8::2' })), '2001:db8::2');
+  });
+
   it('normalises IPv4-mapped IPv6 and canonicalises IPv6', () => {
     assert.equal(normaliseAddress('::ffff:192.0.2.1'), '192.0.2.1');
     assert.equal(normaliseAddress('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { builtinCatalogue } from '../../src/rules/index.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { rawRequest, statusOf } from '../helpers/raw-http.js';
 import { eventually, startApp, type TestApp } from '../helpers/app.js';
@@ -14,9 +13,7 @@ describe('bytes that are not HTTP are still judged (the client-error hook)', fun
   let app: TestApp;
   before(async () => {
     origin = await startOrigin();
-    // Until the non-http family is built in, its rule file stands in.
-    const builtin = builtinCatalogue().some((s) => s.family === 'non-http');
-    app = await startApp({ upstream: origin.url, mode: 'block', ...(builtin ? {} : { rules: 'catalogue-next/55-non-http.yaml' }) });
+    app = await startApp({ upstream: origin.url, mode: 'block' });
   });
   after(async () => {
     await app.stop();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseClfLine } from '../../src/scan/formats/clf.js';
-import { addressesIn, compileNginxFormat, NGINX_FORMAT_LIMITS, readLogFormat, unescapeNginx } from '../../src/scan/formats/nginx-format.js';
+import { compileNginxFormat, NGINX_FORMAT_LIMITS, readLogFormat, unescapeNginx } from '../../src/scan/formats/nginx-format.js';
 
 /** nginx's own combined format plus the forwarded-for header, as the issue and most distributions write it. */
 const WITH_XFF = `'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"'`;
@@ -33,18 +33,22 @@ describe('scan/formats/nginx-format: log_format strings', () => {
     assert.deepEqual(parser.variables, ['remote_addr', 'remote_user', 'time_local', 'request', 'status', 'body_bytes_sent', 'http_referer', 'http_user_agent', 'http_x_forwarded_for']);
   });
 
-  it('takes the client address from a named field when asked, and falls back to $remote_addr', () => {
+  it('keeps a named field as the forwarded value and the peer as the address: whom to believe is the caller\'s decision', () => {
     const viaXff = compileNginxFormat(WITH_XFF, { clientField: 'X-Forwarded-For' });
     const base = '10.0.0.5 - - [10/Dec/2024:05:44:02 +0700] "GET / HTTP/1.1" 200 612 "-" "curl/8.5.0"';
     const a = viaXff.parseRecord(`${base} "203.0.113.7, 10.0.0.2"`);
     assert.ok(a && a !== 'skip');
-    assert.equal(a.ip, '203.0.113.7');
+    assert.deepEqual([a.ip, a.forwarded], ['10.0.0.5', '203.0.113.7, 10.0.0.2']);
     const b = viaXff.parseRecord(`${base} "-"`);
     assert.ok(b && b !== 'skip');
-    assert.equal(b.ip, '10.0.0.5', 'no forwarded address: the peer address');
-    const c = viaXff.parseRecord(`${base} "not-an-address, ::ffff:198.51.100.4"`);
-    assert.ok(c && c !== 'skip');
-    assert.equal(c.ip, '198.51.100.4', 'the first valid address, IPv4-mapped IPv6 unwrapped');
+    assert.deepEqual([b.ip, b.forwarded], ['10.0.0.5', '-']);
+    const byVariable = compileNginxFormat(WITH_XFF, { clientField: '$http_x_forwarded_for' }).parseRecord(`${base} "198.51.100.4"`);
+    assert.ok(byVariable && byVariable !== 'skip');
+    assert.equal(byVariable.forwarded, '198.51.100.4');
+    const unasked = compileNginxFormat(WITH_XFF).parseRecord(`${base} "198.51.100.4"`);
+    assert.ok(unasked && unasked !== 'skip');
+    assert.equal(unasked.forwarded, undefined, 'no field asked for: none kept');
+    assert.throws(() => compileNginxFormat(WITH_XFF, { clientField: 'CF-Connecting-IP' }), /log_format has no \$http_cf_connecting_ip \(its variables: \$remote_addr .*\$http_x_forwarded_for\)/);
   });
 
   it('undoes nginx\'s default \\xHH escaping: TLS bytes, backslashes and quotes come back as sent', () => {
@@ -66,8 +70,8 @@ describe('scan/formats/nginx-format: log_format strings', () => {
     const line = '{"time_local":"10/Dec/2024:00:12:36 +0000","remote_addr":"172.70.1.10","request":"GET /?q=\\"x\\" HTTP/1.1","status": 404,"body_bytes_sent":153,"request_time":0.002,"http_referrer":"","http_user_agent":"Mozilla/5.0 \\u0001bot","http_cf_connecting_ip":"2001:db8::7"}';
     const record = parser.parseRecord(line);
     assert.ok(record && record !== 'skip');
-    assert.equal(record.ip, '2001:db8::7');
-    assert.equal(record.fields.remote_addr, '172.70.1.10');
+    assert.equal(record.ip, '172.70.1.10', 'the peer: the Cloudflare edge');
+    assert.equal(record.forwarded, '2001:db8::7');
     assert.equal(record.method, 'GET');
     assert.equal(record.target, '/?q="x"');
     assert.equal(record.status, 404);
@@ -115,6 +119,5 @@ describe('scan/formats/nginx-format: log_format strings', () => {
     assert.deepEqual(readLogFormat(`log_format main '$remote_addr - '\n  '"$request" \\'q\\'';`), { format: `$remote_addr - "$request" 'q'`, escape: 'default' });
     assert.deepEqual(readLogFormat('"$remote_addr $status"'), { format: '$remote_addr $status', escape: 'default' });
     assert.equal(unescapeNginx('a\\x22b', 'none'), 'a\\x22b');
-    assert.deepEqual(addressesIn('[2001:db8::1], 198.51.100.2, bogus'), ['2001:db8::1', '198.51.100.2']);
   });
 });

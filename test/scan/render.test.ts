@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { defaultEngine } from '../../src/rules/index.js';
 import { runScan } from '../../src/scan/index.js';
-import { renderProgress, renderSummary } from '../../src/scan/render.js';
+import { PROGRESS_MIN_BYTES, renderProgress, renderSummary, showsProgress } from '../../src/scan/render.js';
 import { COMBINED, fixtureDir, GARBAGE } from './fixtures.js';
 
 describe('wormwatch scan summary text', () => {
@@ -29,5 +29,14 @@ describe('wormwatch scan summary text', () => {
   it('renders a progress line that rewrites itself, with a percentage when the size is known', () => {
     assert.equal(renderProgress({ file: 'a.log', bytesRead: 50, totalBytes: 200, lines: 1234, detections: 5 }), '\r\x1b[2Kscanning a.log 25%: 1,234 lines, 5 detections');
     assert.equal(renderProgress({ file: '-', bytesRead: 50, totalBytes: null, lines: 1, detections: 0 }), '\r\x1b[2Kscanning -: 1 lines, 0 detections');
+  });
+
+  it('shows a progress line only for stdin and for inputs over 50 MB', () => {
+    assert.equal(PROGRESS_MIN_BYTES, 52_428_800);
+    assert.equal(showsProgress({ totalBytes: null }), true, 'stdin: its size is unknown');
+    assert.equal(showsProgress({ totalBytes: PROGRESS_MIN_BYTES + 1 }), true);
+    assert.equal(showsProgress({ totalBytes: PROGRESS_MIN_BYTES }), false);
+    assert.equal(showsProgress({ totalBytes: 4096 }), false, 'a small file scans before a line could be read');
+    assert.equal(renderProgress({ file: 'big.log', bytesRead: 80 * 2 ** 20, totalBytes: 60 * 2 ** 20, lines: 2_500_000, detections: 1_000 }), '\r\x1b[2Kscanning big.log 100%: 2,500,000 lines, 1,000 detections', 'never past 100% (a file growing while read)');
   });
 });

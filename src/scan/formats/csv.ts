@@ -1,3 +1,4 @@
+import { FieldMismatchError } from '../client.js';
 import type { LineParser, LogRecord } from '../record.js';
 import { splitLoggedRequest } from '../record.js';
 import { headerValue, normaliseAddress, parseIsoDate, parseStatus } from './common.js';
@@ -10,8 +11,10 @@ import { headerValue, normaliseAddress, parseIsoDate, parseStatus } from './comm
  */
 export const CSV_COLUMNS = ['host', 'log name', 'date time', 'time zone', 'method', 'url', 'response code', 'bytes sent', 'referer', 'user agent'];
 
-export function createCsvParser(): LineParser {
+/** `clientColumn` (lower case): keep that column as the record's `forwarded`; columns without it throw FieldMismatchError. */
+export function createCsvParser(clientColumn?: string): LineParser {
   let columns = new Map(CSV_COLUMNS.map((name, i) => [name, i]));
+  let checked = false;
   return {
     format: 'csv',
     parse(line: string): LogRecord | 'skip' | null {
@@ -20,9 +23,16 @@ export function createCsvParser(): LineParser {
       if (!cells) return null;
       if (cells[0]?.toLowerCase() === 'host') {
         columns = new Map(cells.map((name, i) => [name.trim().toLowerCase(), i]));
+        checked = false;
         return 'skip';
       }
-      return toRecord(columns, cells);
+      if (clientColumn !== undefined && !checked) {
+        if (!columns.has(clientColumn)) throw new FieldMismatchError(`the CSV has no "${clientColumn}" column (its columns: ${[...columns.keys()].join(', ')}): name one of them or drop --client-ip-field`);
+        checked = true;
+      }
+      const record = toRecord(columns, cells);
+      if (record && clientColumn !== undefined) record.forwarded = cells[columns.get(clientColumn)!];
+      return record;
     },
   };
 }

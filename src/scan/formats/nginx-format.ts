@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import type { LineParser, LogRecord } from '../record.js';
 import { splitLoggedRequest } from '../record.js';
 import { headerValue, normaliseAddress, parseClfDate, parseIsoDate, parseStatus } from './common.js';
@@ -27,9 +26,11 @@ export interface NginxFormatOptions {
   /** Overrides an `escape=` given in the directive. */
   escape?: NginxEscape;
   /**
-   * A variable to take the client address from instead of `$remote_addr` (`http_x_forwarded_for`,
-   * `http_cf_connecting_ip`, `http_true_client_ip`): its first valid IP address is used, and
-   * `$remote_addr` when it holds none. Which proxies to trust is the caller's decision.
+   * The variable a CDN or load balancer's client address is logged in (`$http_x_forwarded_for`,
+   * `$http_cf_connecting_ip`), by variable name (`$name`, `http_x_forwarded_for`) or header name
+   * (`X-Forwarded-For`): its value becomes the record's `forwarded`; the record's `ip` stays the
+   * peer (`$remote_addr`). Which peers to believe is the caller's decision (`client.ts`). A format
+   * without that variable is refused.
    */
   clientField?: string;
 }
@@ -131,6 +132,7 @@ export function compileNginxFormat(logFormat: string, options: NginxFormatOption
     if (variables.length > NGINX_FORMAT_LIMITS.variables) throw new Error(`log_format: more than ${NGINX_FORMAT_LIMITS.variables} variables`);
   }
   if (variables.length === 0) throw new Error('log_format: no $variable in the format');
+  const forwardedVariable = options.clientField === undefined ? undefined : variableOf(options.clientField, variables);
   source += `${escapeRe(format.slice(last))}\\s*$`;
   const re = new RegExp(source, 's');
   const parseRecord = (line: string): NginxLogRecord | 'skip' | null => {
@@ -141,39 +143,31 @@ export function compileNginxFormat(logFormat: string, options: NginxFormatOption
     variables.forEach((name, i) => {
       fields[name] ??= unescapeNginx(match[i + 1] ?? '', escape);
     });
-    return toRecord(fields, options.clientField);
+    const record = toRecord(fields);
+    if (record !== null && forwardedVariable !== undefined) record.forwarded = fields[forwardedVariable];
+    return record;
   };
   return { format: 'nginx', variables, parse: parseRecord, parseRecord };
 }
 
+/** `X-Forwarded-For` → `http_x_forwarded_for`; `$name` → `name`; refused when the format has no such variable. */
+function variableOf(field: string, variables: readonly string[]): string {
+  const name = field.startsWith('$') ? field.slice(1).toLowerCase() : field.toLowerCase().replace(/-/g, '_');
+  for (const candidate of [name, `http_${name}`]) if (variables.includes(candidate)) return candidate;
+  throw new Error(`log_format has no $${field.startsWith('$') || name.startsWith('http_') ? name : `http_${name}`} (its variables: ${variables.map((v) => `$${v}`).join(' ')}): log it, or name another --client-ip-field`);
+}
+
 /** The LogRecord the variables make, as clf.ts makes it from the combined format. */
-function toRecord(fields: Record<string, string>, clientField: string | undefined): NginxLogRecord | null {
-  const ip = clientAddress(fields, clientField);
-  if (ip === null) return null;
+function toRecord(fields: Record<string, string>): NginxLogRecord | null {
+  const remote = fields.remote_addr ?? fields.realip_remote_addr;
+  if (remote === undefined || remote === '' || remote === '-') return null;
   const { method, target } = requestOf(fields);
-  const record: NginxLogRecord = { ip, at: timeOf(fields), method, target, status: parseStatus(fields.status), fields };
+  const record: NginxLogRecord = { ip: normaliseAddress(remote), at: timeOf(fields), method, target, status: parseStatus(fields.status), fields };
   const referer = headerValue(fields.http_referer);
   const userAgent = headerValue(fields.http_user_agent);
   if (referer !== undefined) record.referer = referer;
   if (userAgent !== undefined) record.userAgent = userAgent;
   return record;
-}
-
-/** The addresses of a forwarded-for style list (`203.0.113.7, 10.0.0.2`), valid IPs only, normalised, in order. */
-export function addressesIn(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return value.split(',').map((a) => a.trim().replace(/^\[|\]$/g, '')).filter((a) => isIP(a) !== 0).map(normaliseAddress).slice(0, 32);
-}
-
-function clientAddress(fields: Record<string, string>, clientField: string | undefined): string | null {
-  if (clientField) {
-    const key = clientField.toLowerCase().replace(/-/g, '_').replace(/^\$/, '');
-    const first = addressesIn(fields[key] ?? fields[`http_${key}`])[0];
-    if (first !== undefined) return first;
-  }
-  const remote = fields.remote_addr ?? fields.realip_remote_addr;
-  if (remote === undefined || remote === '' || remote === '-') return null;
-  return normaliseAddress(remote);
 }
 
 function requestOf(fields: Record<string, string>): { method: string; target: string } {
