@@ -64,6 +64,12 @@ export class AbuseStore {
     return (this.stmt('SELECT COUNT(*) AS n FROM abuse_entries INDEXED BY abuse_entries_due WHERE notice_id IS NULL').get() as { n: number }).n;
   }
 
+  /** Hosts that may not be evicted: waiting for their lookup, or listed in a digest not yet sent or given up. */
+  heldEntries(): number {
+    return (this.stmt(`SELECT COUNT(*) AS n FROM abuse_entries e LEFT JOIN notices n ON n.id = e.notice_id
+      WHERE e.notice_id IS NULL OR n.state IN ('queued', 'retrying', 'sending')`).get() as { n: number }).n;
+  }
+
   /** Hosts held in all (waiting and listed): bounded by `--outbox-max-rows`. */
   entryCount(): number {
     return (this.stmt('SELECT COUNT(*) AS n FROM abuse_entries').get() as { n: number }).n;

@@ -4,6 +4,7 @@ import { decodeEntry, entryFactsOf, mergeEntryFacts } from './abuse-facts.js';
 import type { EntryRow } from './abuse-store.js';
 import type { NoticeMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
+import type { BatchCounts } from './queue.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
 import type { NoticeFacts, SuppressionReason } from './types.js';
 
@@ -57,10 +58,6 @@ export interface AbuseDeps {
 /** What became of one host's hits: joined the entry it has, waiting for a lookup, not for this tier, or no room. */
 export type AbuseAdmission = 'joined' | 'waiting' | 'skipped' | 'full';
 
-/** Counted once per batch, then kept by the batch's own inserts. */
-export interface AbuseBudget {
-  pending: number;
-}
 
 export class AbuseTier {
   private readonly looking = new Set<number>();
@@ -76,16 +73,12 @@ export class AbuseTier {
     this.now = deps.now ?? Date.now;
   }
 
-  budget(box: Outbox): AbuseBudget {
-    return { pending: box.abuse.pendingCount() };
-  }
-
   /**
    * Decides one host's new hits inside the caller's transaction: never private, documentation or
    * `--allow` addresses; with `--abuse-after`, only hits that came that long after the host's
    * first host-tier notice (so its administrators had time to act).
    */
-  admit(box: Outbox, facts: NoticeFacts, now: number, budget: AbuseBudget): AbuseAdmission {
+  admit(box: Outbox, facts: NoticeFacts, now: number, counts: BatchCounts): AbuseAdmission {
     if (!eligibility(facts.ip, this.config.rules).ok) return 'skipped';
     if (this.config.afterMs > 0) {
       const first = box.abuse.firstHostNotice(facts.ip);
@@ -97,9 +90,11 @@ export class AbuseTier {
       box.abuse.update(live, mergeEntryFacts(decodeEntry(live), add), now);
       return 'joined';
     }
-    if (budget.pending >= ABUSE_PENDING_MAX) return 'full';
+    // A waiting host is never evicted, so it takes a row of --outbox-max-rows like a queued notice.
+    if (counts.pending >= ABUSE_PENDING_MAX || counts.held >= this.config.maxRows) return 'full';
     box.abuse.addPending(facts.ip, add, now);
-    budget.pending++;
+    counts.pending++;
+    counts.held++;
     return 'waiting';
   }
 

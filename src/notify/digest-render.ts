@@ -84,7 +84,8 @@ function xarfOf(row: NoticeRow, host: DigestHost, s: DigestSettings): XarfParts 
   }
 }
 
-const WORMS = new Set(['codered', 'nimda', 'share-worm', 'mirai', 'webdav-overflow']);
+// Detection v3 families: iot-botnet (was mirai) spreads itself like the IIS worms did.
+const WORMS = new Set(['codered', 'nimda', 'share-worm', 'iot-botnet', 'webdav-overflow']);
 const SCANNERS = new Set(['hunt', 'scanner', 'storm']);
 
 /** What the host did, for X-ARF: a worm if any signature is one, a scanner if all are hunts or storms. */

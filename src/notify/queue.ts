@@ -58,6 +58,17 @@ const HOUR = 3_600_000;
 /** While the outbox cannot be written, the hand-off is tried again this often. */
 export const DISK_RETRY_MS = 5_000;
 
+/**
+ * Counted once per batch, then kept exact by the batch's own inserts: notices in the last hour
+ * (the hourly cap), rows that may not be evicted (`--outbox-max-rows`), hosts waiting for their
+ * RDAP lookup (ABUSE_PENDING_MAX).
+ */
+export interface BatchCounts {
+  hour: number;
+  held: number;
+  pending: number;
+}
+
 /** Counts made inside a transaction, applied only once it committed. */
 interface Tally {
   suppressed: SuppressionReason[];
@@ -79,6 +90,8 @@ export class NoticeQueue {
   private draining = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Lookups wait for this after a failed write: a full disk must not make them spin. */
+  private lookupTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps, private readonly operator?: OperatorIntake) {
@@ -100,6 +113,7 @@ export class NoticeQueue {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.lookupTimer);
     this.retryTimer = undefined;
   }
 
@@ -144,13 +158,14 @@ export class NoticeQueue {
         // Operator mail first, outside every offender cap (the outbox-full one too: it is bounded per day).
         for (const facts of exposures) tally.operator.push({ facts, outcome: this.admitExposure(box, facts) });
         // Counted once per batch, then kept exact by counting our own inserts.
-        const counts = { hour: box.countSince(this.now() - HOUR), active: box.activeCount() };
+        // Rows that may not be evicted (notices that may still be sent, hosts waiting for a digest)
+        // share --outbox-max-rows, whichever tier wrote them.
         const abuse = this.deps.abuse;
-        const budget = abuse && batch.length > 0 ? abuse.budget(box) : undefined;
+        const counts: BatchCounts = { hour: box.countSince(this.now() - HOUR), held: box.activeCount() + (abuse ? box.abuse.heldEntries() : 0), pending: abuse ? box.abuse.pendingCount() : 0 };
         for (const f of batch) {
           f.network ??= this.deps.networkOf?.(f.ip);
           if (this.config.hostTier) this.admit(box, f, counts, tally);
-          if (abuse && budget && abuse.admit(box, f, this.now(), budget) === 'full') tally.abuseFull++;
+          if (abuse?.admit(box, f, this.now(), counts) === 'full') tally.abuseFull++;
         }
         const excess = box.heldRows() - this.config.maxRows;
         if (excess > 0) box.evict(excess);
@@ -191,7 +206,7 @@ export class NoticeQueue {
     if (ready) this.deps.onReady();
   }
 
-  private admit(box: Outbox, facts: NoticeFacts, counts: { hour: number; active: number }, tally: Tally): void {
+  private admit(box: Outbox, facts: NoticeFacts, counts: BatchCounts, tally: Tally): void {
     const now = this.now();
     const latest = box.latestFor(facts.ip, now - this.config.intervalMs);
     if (latest) {
@@ -203,7 +218,7 @@ export class NoticeQueue {
     const reason = this.suppression(facts.ip, counts);
     if (reason === null) {
       counts.hour++;
-      counts.active++;
+      counts.held++;
     } else tally.suppressed.push(reason);
     box.insert({
       facts, state: reason === null ? 'queued' : 'suppressed', reason, now,
@@ -212,9 +227,9 @@ export class NoticeQueue {
     });
   }
 
-  private suppression(ip: string, counts: { hour: number; active: number }): SuppressionReason | null {
+  private suppression(ip: string, counts: BatchCounts): SuppressionReason | null {
     if (!eligibility(ip, this.config.rules).ok) return 'not-eligible';
-    if (counts.active >= this.config.maxRows) return 'outbox-full';
+    if (counts.held >= this.config.maxRows) return 'outbox-full';
     if (globalCap({ lastHour: counts.hour, maxPerHour: this.config.maxPerHour })) return 'hourly-cap';
     return null;
   }
@@ -235,13 +250,31 @@ export class NoticeQueue {
       this.looking.add(row.id);
       this.deps.dns
         .lookup(row.ip)
-        .then((host) => this.resolved(row.id, host))
-        .catch((err: unknown) => this.deps.onWriteError(err))
-        .finally(() => {
+        .then((host) => {
+          this.resolved(row.id, host);
+          return true;
+        })
+        .catch((err: unknown) => {
+          this.deps.onWriteError(err);
+          return false;
+        })
+        .then((written) => {
           this.looking.delete(row.id);
-          this.lookupMore();
+          // After a failed write the same rows would be due at once (their answers are cached):
+          // wait for the disk instead of spinning on it.
+          if (written) this.lookupMore();
+          else this.lookupLater();
         });
     }
+  }
+
+  private lookupLater(): void {
+    if (this.stopped || this.lookupTimer !== undefined) return;
+    this.lookupTimer = setTimeout(() => {
+      this.lookupTimer = undefined;
+      this.lookupMore();
+    }, DISK_RETRY_MS);
+    this.lookupTimer.unref();
   }
 
   private resolved(id: number, host: HostLookup): void {

@@ -17,6 +17,7 @@ import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
 import { createNotifier, type Notifier } from '../../src/notify/index.js';
 import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
+import { assertNoticesStayLocal, assertServeFlagsStayLocal } from '../helpers/notice-guard.js';
 
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'wormwatch-notify-'));
@@ -47,6 +48,7 @@ export function exposure(ip: string, path = '/.env', at = new Date(), status = 2
 }
 
 export function startNotifier(options: Options, offenders?: { setHostname(ip: string, name: string | null): void }): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
+  assertNoticesStayLocal(options);
   const metrics = createMetrics('test');
   const notifier = createNotifier(options, { metrics: metrics.notices, logger: createLogger('silent'), ...(offenders ? { offenders } : {}) });
   return { notifier, metrics };
@@ -210,6 +212,7 @@ export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'c
 export async function startServe(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const args = [...CLI.slice(1), 'serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--trust-proxy', '127.0.0.1/32', '--log-level', 'info'];
   for (const [k, v] of Object.entries({ 'rdap-url': NO_RDAP, ...flags })) args.push(`--${k}`, v);
+  assertServeFlagsStayLocal(args);
   const child = spawn(CLI[0]!, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';
