@@ -106,7 +106,7 @@ function digestBody(row: NoticeRow, hosts: readonly DigestHost[], isXarf: boolea
     'Hello,',
     '',
     ...wrap(`this is an automatic digest for ${row.recipient ?? ''}, the abuse contact that the regional Internet registry's RDAP service ` +
-      `names for the networks below. ${count === 1 ? 'The machine listed' : `The ${count} machines listed`} sent requests to a web server we run ` +
+      `names for the networks below. ${machinesSeen(count, hosts.length)} sent requests to a web server we run ` +
       `that match known worms or attack tools, between ${utc(row.first_seen)} and ${utc(row.last_seen)}. They are probably infected or ` +
       'misused, and are likely doing the same to many other servers.', 72),
     '',
@@ -120,6 +120,11 @@ function digestBody(row: NoticeRow, hosts: readonly DigestHost[], isXarf: boolea
   lines.push('', 'WHO IS WRITING', ...indent(whoIsWriting(s)));
   if (s.footer) lines.push('', '-- ', ...s.footer.split(/\r?\n/).map((l) => l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')));
   return `${lines.join('\n')}\n`;
+}
+
+function machinesSeen(count: number, listed: number): string {
+  if (count === 1) return 'The machine listed';
+  return count === listed ? `The ${count} machines listed` : `The ${count} machines seen (${listed} listed below)`;
 }
 
 function hostLines(h: DigestHost): string[] {

@@ -3,7 +3,8 @@
 import type { Registry } from 'prom-client';
 import { startRdapServer, type TestRdapServer } from '../helpers/rdap-server.js';
 import { fixture } from '../rdap/support.js';
-import type { ReceivedMail } from './support.js';
+import type { Notifier } from '../../src/notify/index.js';
+import { noticeOptions, startDns, startNotifier, startSmtp, tempDir, type ReceivedMail, type TestDns, type TestSmtp } from './support.js';
 
 /** Offender addresses (DATA only: every lookup goes to 127.0.0.1) and the abuse mailbox each leads to. */
 export const HOSTS = {
@@ -75,4 +76,47 @@ export const isDigest = (m: ReceivedMail): boolean => m.headers.get('x-wormwatch
 export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const values = (await registry.getSingleMetric(name)!.get()).values;
   return values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+}
+
+/** The loopback servers, a data dir and the notifier of one abuse-tier test, made and stopped around each test. */
+export interface AbuseWorld {
+  rdap: TestRdapServer;
+  dns: TestDns;
+  smtp: TestSmtp;
+  dir: ReturnType<typeof tempDir>;
+  notifier: Notifier | undefined;
+  metrics: ReturnType<typeof startNotifier>['metrics'];
+  /** Starts the notifier in smtp mode with every lookup on loopback; `flags` as the CLI takes them. */
+  start(flags?: Record<string, unknown>, offenders?: Parameters<typeof startNotifier>[1]): Promise<Notifier>;
+  digests(): ReceivedMail[];
+}
+
+export function useAbuseWorld(defaults: Record<string, unknown>): AbuseWorld {
+  let rdapUrl = '';
+  const world = { notifier: undefined } as AbuseWorld;
+  world.start = async (flags = {}, offenders) => {
+    const options = noticeOptions({
+      notify: 'smtp', smtpUrl: world.smtp.url, smtpRateLimit: 1000, dnsServer: world.dns.server, dnsTimeout: '300ms', rdapUrl, dataDir: world.dir.path,
+      noticeFrom: 'Example Hosting <security@example.net>', ...defaults, ...flags,
+    });
+    const started = startNotifier(options, offenders);
+    world.notifier = started.notifier;
+    world.metrics = started.metrics;
+    await started.notifier.start();
+    return started.notifier;
+  };
+  world.digests = () => world.smtp.received.filter(isDigest);
+  beforeEach(async () => {
+    ({ server: world.rdap, rdapUrl } = await startRegistries());
+    world.dns = await startDns({});
+    world.smtp = await startSmtp('accept');
+    world.dir = tempDir();
+  });
+  afterEach(async () => {
+    await world.notifier?.stop();
+    world.notifier = undefined;
+    await Promise.all([world.rdap.close(), world.dns.close(), world.smtp.close()]);
+    world.dir.remove();
+  });
+  return world;
 }

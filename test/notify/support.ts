@@ -15,7 +15,7 @@ import type { Options } from '../../src/config/options.js';
 import { builtinCatalogue } from '../../src/rules/index.js';
 import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
-import { createNotifier, type Notifier } from '../../src/notify/index.js';
+import { createNotifier, type Notifier, type NotifierDeps } from '../../src/notify/index.js';
 import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
 import { assertNoticesStayLocal, assertServeFlagsStayLocal } from '../helpers/notice-guard.js';
 
@@ -47,7 +47,7 @@ export function exposure(ip: string, path = '/.env', at = new Date(), status = 2
   return { ip, at, action: 'forwarded', requestLine, verdict: { signature, stage: signature.stage, evidence: requestLine }, answer: { status, exposure: true, path } };
 }
 
-export function startNotifier(options: Options, offenders?: { setHostname(ip: string, name: string | null): void }): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
+export function startNotifier(options: Options, offenders?: NotifierDeps['offenders']): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
   assertNoticesStayLocal(options);
   const metrics = createMetrics('test');
   const notifier = createNotifier(options, { metrics: metrics.notices, logger: createLogger('silent'), ...(offenders ? { offenders } : {}) });
