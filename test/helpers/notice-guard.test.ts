@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadOptions } from '../../src/config/load.js';
 import { assertNoticesStayLocal, assertServeFlagsStayLocal, NoticeGuardError } from './notice-guard.js';
 
@@ -16,6 +19,19 @@ describe('the notice guard of the test helpers', () => {
   it('fails a test of the abuse tier (the default) without --rdap-url, or with one off loopback', () => {
     assert.throws(() => assertNoticesStayLocal(options({ notify: 'outbox', dnsServer: '127.0.0.1:5353' })), /--rdap-url is not set/);
     assert.throws(() => assertNoticesStayLocal(options({ notify: 'outbox', dnsServer: '127.0.0.1:5353', rdapUrl: 'https://rdap.db.ripe.net/' })), /--rdap-url rdap\.db\.ripe\.net is not loopback/);
+  });
+
+  it('accepts an --rdap-bootstrap whose registries are all on loopback, and fails one naming a real registry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ww-guard-'));
+    try {
+      const file = (url: string) => JSON.stringify({ version: '1.0', publication: '2026-01-01T00:00:00Z', services: [[['193.0.0.0/8'], [url]]] });
+      writeFileSync(join(dir, 'local.json'), JSON.stringify({ ipv4: JSON.parse(file('http://127.0.0.1:9/ripe/')), ipv6: JSON.parse(file('http://[::1]:9/')) }));
+      writeFileSync(join(dir, 'real.json'), JSON.stringify({ ipv4: JSON.parse(file('https://rdap.db.ripe.net/')), ipv6: JSON.parse(file('http://127.0.0.1:9/')) }));
+      assertNoticesStayLocal(options({ notify: 'outbox', dnsServer: '127.0.0.1:5353', rdapBootstrap: join(dir, 'local.json') }));
+      assert.throws(() => assertNoticesStayLocal(options({ notify: 'outbox', dnsServer: '127.0.0.1:5353', rdapBootstrap: join(dir, 'real.json') })), /names registries off loopback \(https:\/\/rdap\.db\.ripe\.net\/\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails an --smtp-url off loopback, even with notices off (operator mail)', () => {

@@ -1,9 +1,12 @@
 /**
  * The notice guard: a test that turns notices on must point every lookup they make at loopback
- * servers (`--dns-server` for reverse DNS, `--rdap-url` for the abuse tier's RDAP, `--smtp-url`
- * when set). It fails the test before anything starts, naming the flag, where the network guard
- * (no-network.ts) would only catch the first query once it is already on its way.
+ * servers (`--dns-server` for reverse DNS, `--rdap-url` for the abuse tier's RDAP, or an
+ * `--rdap-bootstrap` naming only loopback registries, `--smtp-url` when set). It fails the test
+ * before anything starts, naming the flag, where the network guard (no-network.ts) would only
+ * catch the first query once it is already on its way.
  */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadOptions } from '../../src/config/load.js';
 import type { Options } from '../../src/config/options.js';
 import { notifyMode, tiersOf } from '../../src/notify/index.js';
@@ -33,8 +36,25 @@ export function assertNoticesStayLocal(o: NoticeSettings): void {
   const outside = o.dnsServer.filter((s) => !isLoopbackHost(hostOf(s)));
   if (outside.length > 0) refuse(`--dns-server ${outside.join(',')} is not loopback`);
   if (!tiersOf(o).abuse) return;
-  const rdap = o.rdapUrl ?? refuse(`--rdap-url is not set, so RDAP lookups would go to the registries${o.rdapBootstrap ? ' of --rdap-bootstrap' : ''}`);
+  if (o.rdapUrl === undefined && o.rdapBootstrap !== undefined) {
+    const outside = bootstrapServers(o.rdapBootstrap).filter((u) => !isLoopbackHost(new URL(u).hostname));
+    if (outside.length > 0) refuse(`--rdap-bootstrap ${o.rdapBootstrap} names registries off loopback (${outside.slice(0, 3).join(', ')})`);
+    return;
+  }
+  const rdap = o.rdapUrl ?? refuse('--rdap-url is not set, so RDAP lookups would go to the registries of the shipped bootstrap');
   if (!isLoopbackHost(rdap.hostname)) refuse(`--rdap-url ${rdap.hostname} is not loopback`);
+}
+
+/** Every registry URL of a bootstrap file or directory (the test wrote it; unreadable reads as one bad URL). */
+function bootstrapServers(path: string): string[] {
+  const files = statSync(path, { throwIfNoEntry: false })?.isDirectory() ? ['ipv4.json', 'ipv6.json'].map((f) => join(path, f)) : [path];
+  try {
+    const docs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as { services?: [string[], string[]][]; ipv4?: { services?: [string[], string[]][] }; ipv6?: { services?: [string[], string[]][] } });
+    const services = docs.flatMap((d) => [...(d.services ?? []), ...(d.ipv4?.services ?? []), ...(d.ipv6?.services ?? [])]);
+    return services.flatMap(([, urls]) => urls);
+  } catch {
+    return ['http://unreadable.invalid/'];
+  }
 }
 
 /** The same check for the flags of a `wormwatch serve` child process (`--dns-server` and so on). */

@@ -9,6 +9,7 @@ import { runCli } from '../cli/run-cli.js';
 import { HOSTS, isDigest, MAILBOX, metricValue, partsOf, useAbuseWorld } from './abuse-support.js';
 import { noticeOptions, waitFor, type ReceivedMail } from './support.js';
 import { xarfValidator } from './xarf-schema.js';
+import { fixture, loopbackBootstrap } from '../rdap/support.js';
 
 // Every address here is DATA: RDAP, DNS and SMTP are servers on 127.0.0.1 (--rdap-url, --dns-server, --smtp-url).
 const { ajv, validate } = xarfValidator();
@@ -107,6 +108,16 @@ describe('the abuse tier: one digest per abuse mailbox, found with RDAP (loopbac
     w.notifier!.notify(hit(HOSTS.lacnic, 'codered-ii', CODERED));
     await waitFor(() => digestTo(MAILBOX.lacnic), 20_000, 'the digest');
     assert.equal(w.smtp.received.filter((m) => !isDigest(m)).length, 0);
+  });
+
+  it('with --rdap-bootstrap (no --rdap-url) asks the registry the bootstrap names for the address', async () => {
+    const bootstrap = join(w.dir.path, 'bootstrap.json');
+    writeFileSync(bootstrap, JSON.stringify(loopbackBootstrap(w.rdap.origin)));
+    w.rdap.route(`/ripe/ip/${HOSTS.ripe}`, { body: fixture('ripe-ip.json') });
+    await start({ rdapUrl: undefined, rdapBootstrap: bootstrap });
+    w.notifier!.notify(hit(HOSTS.ripe, 'codered-ii', CODERED));
+    await waitFor(() => digestTo(MAILBOX.ripe), 20_000, 'the digest');
+    assert.deepEqual(w.rdap.requests.map((r) => r.path), [`/ripe/ip/${HOSTS.ripe}`]);
   });
 
   it('notices show prints a digest\'s decoded text and lists its other parts', async () => {
