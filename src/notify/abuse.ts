@@ -4,9 +4,8 @@ import { decodeEntry, entryFactsOf, mergeEntryFacts } from './abuse-facts.js';
 import type { EntryRow } from './abuse-store.js';
 import type { NoticeMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
-import type { BatchCounts } from './queue.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
-import type { NoticeFacts, SuppressionReason } from './types.js';
+import type { BatchCounts, NoticeFacts, SuppressionReason } from './types.js';
 
 /**
  * The abuse tier: hosts that keep probing are listed, once per digest, in one mail per abuse

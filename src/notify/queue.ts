@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Outbox } from './outbox.js';
 import type { ReverseDns } from './dns.js';
 import type { NoticeMetrics } from './metrics.js';
-import type { HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
+import type { BatchCounts, HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
 import { mergeIntoRow, type Handoff } from './handoff.js';
 import { admitExposure, type ExposureFacts, type OperatorHandoff, type OperatorOutcome } from './operator.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
@@ -57,17 +57,6 @@ const DRAIN_BATCH = 500;
 const HOUR = 3_600_000;
 /** While the outbox cannot be written, the hand-off is tried again this often. */
 export const DISK_RETRY_MS = 5_000;
-
-/**
- * Counted once per batch, then kept exact by the batch's own inserts: notices in the last hour
- * (the hourly cap), rows that may not be evicted (`--outbox-max-rows`), hosts waiting for their
- * RDAP lookup (ABUSE_PENDING_MAX).
- */
-export interface BatchCounts {
-  hour: number;
-  held: number;
-  pending: number;
-}
 
 /** Counts made inside a transaction, applied only once it committed. */
 interface Tally {

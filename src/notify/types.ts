@@ -137,3 +137,14 @@ export const SUPPRESSION_TEXT: Record<SuppressionReason, string> = {
 export const MAX_SAMPLES = 5;
 /** Distinct signatures remembered per address in the hand-off and per digest entry. */
 export const MAX_SIGNATURES = 10;
+
+/**
+ * Counted once per batch, then kept exact by the batch's own inserts: notices in the last hour
+ * (the hourly cap), rows that may not be evicted (`--outbox-max-rows`), hosts waiting for their
+ * RDAP lookup (ABUSE_PENDING_MAX).
+ */
+export interface BatchCounts {
+  hour: number;
+  held: number;
+  pending: number;
+}
