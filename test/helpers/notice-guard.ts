@@ -57,6 +57,12 @@ function bootstrapServers(path: string): string[] {
   }
 }
 
+/** The options, once checked: `startWormwatch(stayingLocal(options), ...)`. */
+export function stayingLocal<T extends NoticeSettings>(o: T): T {
+  assertNoticesStayLocal(o);
+  return o;
+}
+
 /** The same check for the flags of a `wormwatch serve` child process (`--dns-server` and so on). */
 export function assertServeFlagsStayLocal(args: readonly string[]): void {
   const flags: Record<string, string> = {};
