@@ -127,6 +127,7 @@ describe('the abuse tier: one digest per abuse mailbox, found with RDAP (loopbac
     await waitFor(() => digests().length === 2, 20_000, 'two digests');
     const box = new Outbox(w.dir.path);
     const ids = box.list({ kind: 'abuse', limit: 5 }).map((r) => [r.id, r.recipient] as const);
+    const hostRows = box.list({ kind: 'offender', limit: 5 }).map((r) => [r.id, r.ip] as const);
     box.close();
     const arinId = ids.find(([, to]) => to === MAILBOX.arin)![0];
     // The server's own settings, as its operator keeps them in a file: the digest shows as it was sent.
@@ -140,5 +141,9 @@ describe('the abuse tier: one digest per abuse mailbox, found with RDAP (loopbac
     assert.doesNotMatch(shown.stdout, /=\n|=3D/);
     assert.match(shown.stdout, /Parts \(3, multipart\/mixed\):\n {2}1\. text\/plain \(above\)\n {2}2\. report\.txt: text\/plain; charset=utf-8, \d+ lines, \d+ bytes\n {2}3\. logfile\.log: /);
     assert.match(shown.stderr, /\(abuse digest\): sent/);
+    const hostId = hostRows.find(([, ip]) => ip === HOSTS.arin)![0];
+    const host = await runCli(['notices', 'show', String(hostId), '--data-dir', w.dir.path, '--config', config]);
+    assert.match(host.stdout, /this is an automatic notice about the machine at 8\.8\.8\.8/);
+    assert.match(host.stdout, /\nParts: text\/plain \(above\)\n$/);
   });
 });
