@@ -107,13 +107,21 @@ async function runDemo(o: { mode: string; keep?: boolean; logLevel: string }): P
     const metricsText = await (await fetch(`${admin}/metrics`)).text();
     printReport(o.mode, app, results, detections, offenders, metricsText, origin.port);
     await noticesReady(dataDir, DEMO_NETWORKS.length, 15_000);
-    process.stdout.write(`\n${noticesSection(dataDir, options).join('\n')}\n`);
+    process.stdout.write(`\n${noticesSection(dataDir, options).join('\n')}\n\n${NEXT_STEPS}`);
     if (o.keep) return await waitForSignal(app, cleanUp);
     return detections.length > 0 ? 0 : 1;
   } finally {
     if (!o.keep) await cleanUp();
   }
 }
+
+/** What to do after the demo: the three steps that make it real. */
+const NEXT_STEPS = `Next steps:
+  1. Run it in front of your own server:  wormwatch serve --upstream http://127.0.0.1:8000 --listen :80
+     (move the server to 127.0.0.1:8000 first; --mode block refuses what it detects)
+  2. Open the admin page:                 http://127.0.0.1:9090/ (wormwatch serve's --admin-listen)
+  3. Point Prometheus at /metrics:        scrape http://127.0.0.1:9090/metrics (deploy/prometheus/ has rules and alerts)
+`;
 
 interface ProbeResult {
   probe: Probe;

@@ -33,6 +33,8 @@ export interface Notifier {
   start(): Promise<void>;
   stop(): Promise<void>;
   adminRoutes: AdminRoute[];
+  /** The queue by state and the next retry, for the admin page; null when notices are off or the outbox is unreadable. */
+  status(): { counts: Record<string, number>; nextRetryAt: Date | null } | null;
 }
 
 export interface NotifierDeps {
@@ -62,7 +64,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   const mode = checkNotifyOptions(options);
   const operatorEmail = options.operatorEmail;
   const logger = deps.logger.child({ component: 'notify' });
-  if (mode === 'off' && operatorEmail === undefined) return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined) };
+  if (mode === 'off' && operatorEmail === undefined) return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined), status: () => null };
 
   const handoff = new Handoff();
   const exposures = operatorEmail === undefined ? undefined : new OperatorHandoff();
@@ -81,6 +83,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   let housekeeping: NodeJS.Timeout | undefined;
 
   return {
+    status: () => box.status(),
     notify(event) {
       if (mode !== 'off' && !handoff.add(event)) metrics.dropped('handoff-full');
       if (exposures !== undefined && !exposures.add(event)) metrics.dropped('handoff-full');

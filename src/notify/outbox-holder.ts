@@ -63,6 +63,17 @@ export class OutboxHolder {
     }
   }
 
+  /** The queue by state and the next retry, or null while the outbox cannot be read. */
+  status(): { counts: Record<string, number>; nextRetryAt: Date | null } | null {
+    try {
+      if (!this.current?.db.open) return null;
+      const next = this.current.nextRetryAt();
+      return { counts: this.current.countsByState(), nextRetryAt: next === null ? null : new Date(next) };
+    } catch {
+      return null;
+    }
+  }
+
   housekeep(intervalMs: number): void {
     try {
       this.current?.trim(Date.now(), intervalMs);

@@ -288,4 +288,10 @@ export class Outbox {
     for (const r of this.stmt('SELECT state, COUNT(*) AS n FROM notices GROUP BY state').all() as { state: NoticeState; n: number }[]) out[r.state] = r.n;
     return out;
   }
+
+  /** When the next notice waiting for a retry is due (epoch ms), or null: the admin page shows it. */
+  nextRetryAt(): number | null {
+    const row = this.stmt("SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'retrying'").get() as { at: number | null } | undefined;
+    return row?.at ?? null;
+  }
 }

@@ -43,6 +43,10 @@ describe('wormwatch demo', function () {
     assert.match(hostText, /\| this is an automatic notice about the machine at 198\.51\.100\.7\./);
     const digestText = section(r.stdout, 'The text of the first abuse notice (plus evidence.log)');
     assert.match(digestText, /\| HOSTS \(2\)/);
+    const next = section(r.stdout, 'Next steps');
+    assert.match(next, /1\. Run it in front of your own server: +wormwatch serve --upstream /);
+    assert.match(next, /2\. Open the admin page: +http:\/\/127\.0\.0\.1:9090\//);
+    assert.match(next, /3\. Point Prometheus at \/metrics: +scrape http:\/\/127\.0\.0\.1:9090\/metrics/);
   });
 
   it('in block mode answers CodeRed itself with 403', async () => {
