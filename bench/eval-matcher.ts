@@ -4,7 +4,7 @@
  * and worm mixes of real request lines that bench/matcher.ts uses, each catalogue in its own child
  * process (engines compiled in one process share V8's type feedback). A benchmark, not a test.
  *
- *   npx tsx bench/eval-matcher.ts [--rules catalogue-next] [--seconds 2]
+ *   npx tsx bench/eval-matcher.ts --rules DIR [--seconds 2]
  */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -79,7 +79,11 @@ const seconds = Number(values.seconds ?? 2);
 if (values.child !== undefined) {
   process.stdout.write(`ROWS ${JSON.stringify(child(values.child === '' ? undefined : values.child, seconds))}\n`);
 } else {
-  const rules = resolve(values.rules ?? 'catalogue-next');
+  if (values.rules === undefined) {
+    process.stderr.write('eval-matcher: --rules DIR is required (the rule directory to compare with the built-in catalogue)\n');
+    process.exit(2);
+  }
+  const rules = resolve(values.rules);
   const rows: Row[] = [];
   for (const which of ['', rules]) {
     const run = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), `--child=${which}`, `--seconds=${seconds}`], { encoding: 'utf8', timeout: (seconds * 12 + 120) * 1000 });

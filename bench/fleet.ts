@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'wormwatch-bench-fleet-'));
   const redis = await startRedis();
   const origin = await startOrigin();
-  const common = ['--trust-proxy', '127.0.0.1/32', '--log-level', 'error', '--geoip', 'false', '--notice-allow-private', '10.0.0.0/8'];
+  const common = ['--trust-proxy', '127.0.0.1/32', '--log-level', 'error', '--geoip', 'false', '--notice-allow-private', '10.0.0.0/8', '--notice-tiers', 'host'];
   const fleet: Target[] = [];
   const alone: Target[] = [];
   for (const i of [1, 2, 3]) {

@@ -23,7 +23,7 @@ const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 const options = loadOptions({
   flags: {
     upstream: 'http://127.0.0.1:9', listen: '127.0.0.1:0', adminListen: '127.0.0.1:0',
-    notify: 'outbox', dataDir: join(tmp, 'flood-data'), dnsServer: '127.0.0.1:9', logLevel: 'warn',
+    notify: 'outbox', dataDir: join(tmp, 'flood-data'), dnsServer: '127.0.0.1:9', rdapUrl: 'http://127.0.0.1:9/', logLevel: 'warn',
   },
   env: {},
 });

@@ -2,7 +2,8 @@
  * The outbox after a day's large scan: N distinct offenders (default 250,000) through the real
  * notifier (outbox mode, default caps: 100 queued an hour, the rest suppressed), fed as fast as
  * the hand-off drains. Prints the file size (database + WAL), bytes per notice, and the peak RSS.
- * A loopback DNS server answers the lookups, so nothing leaves the machine.
+ * A loopback DNS server answers the lookups, so nothing leaves the machine. Host tier only
+ * (`--notice-tiers host`): bench/abuse-digest.ts measures the abuse tier.
  * Usage: npx tsx bench/outbox-size.ts [offenders] [--max-rows N]
  */
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
@@ -21,7 +22,7 @@ const count = Number(process.argv[2] ?? 250_000);
 const maxRows = process.argv.includes('--max-rows') ? process.argv[process.argv.indexOf('--max-rows') + 1]! : undefined;
 const dir = mkdtempSync(join(tmpdir(), 'wormwatch-outbox-size-'));
 const dns = await startDns({});
-const options = loadOptions({ flags: { notify: 'outbox', dataDir: dir, dnsServer: dns.server, dnsTimeout: '200ms', logLevel: 'silent', ...(maxRows ? { outboxMaxRows: maxRows } : {}) }, env: {} });
+const options = loadOptions({ flags: { notify: 'outbox', noticeTiers: 'host', dataDir: dir, dnsServer: dns.server, dnsTimeout: '200ms', logLevel: 'silent', ...(maxRows ? { outboxMaxRows: maxRows } : {}) }, env: {} });
 const notifier = createNotifier(options, { metrics: createMetrics('bench').notices, logger: createLogger(process.env.LOG ?? 'silent') });
 await notifier.start();
 const reader = new Outbox(dir);

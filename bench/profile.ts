@@ -34,7 +34,7 @@ try {
     const adminPort = await freePort();
     child = spawnTracked(process.execPath, [...prof, ...wormwatchEntry().args, 'serve', '--upstream', `http://127.0.0.1:${origin.port}`,
       '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--notify', 'outbox', '--data-dir', join(tmp, 'data'),
-      '--dns-server', '127.0.0.1:9', '--mode', which === 'block' ? 'block' : 'monitor',
+      '--dns-server', '127.0.0.1:9', '--rdap-url', 'http://127.0.0.1:9/', '--mode', which === 'block' ? 'block' : 'monitor',
       ...(traffic === 'flood' ? ['--trust-proxy', '127.0.0.1/32'] : [])], { cwd: tmp, stdio: 'ignore' });
     await waitForHttp(port, '/1k', 200, 30_000);
   }

@@ -13,7 +13,9 @@ export const BAN_REASON_LABELS = ['request', '404', 'storm', 'manual', 'exposure
 export const BAN_SKIP_REASONS = ['allow', 'loopback', 'trusted-proxy'] as const;
 export const NOTICE_RESULTS = ['queued', 'sent', 'retried', 'failed', 'suppressed'] as const;
 export const SUPPRESSION_REASONS = ['not-eligible', 'hourly-cap', 'domain-cap', 'outbox-full'] as const;
-export const DROP_REASONS = ['handoff-full', 'unwritten-at-exit', 'operator-daily-cap'] as const;
+export const DROP_REASONS = ['handoff-full', 'unwritten-at-exit', 'operator-daily-cap', 'no-abuse-contact', 'abuse-lookup-failed', 'digest-full'] as const;
+/** Results of abuse-contact lookups (the same list as src/rdap's RDAP_RESULTS; a test keeps them equal). */
+export const RDAP_LOOKUP_RESULTS = ['found', 'none', 'cached', 'error', 'timeout', 'rate-limited', 'invalid'] as const;
 export const NOTICE_STATES = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed'] as const;
 
 /** A gauge read at scrape time from whatever `watch` last pointed it at (null: leave it unset). */
@@ -80,13 +82,15 @@ export function createMetrics(version: string, registry: Registry = new Registry
     notices: {
       total: counter(r, 'wormwatch_notices_total', 'Notices (operator mail included) by result, each notice counted once per result: queued (ready to send), sent, retried (a temporary failure), failed, suppressed (policy or cap).', ['result'], { result: NOTICE_RESULTS }),
       suppressed: counter(r, 'wormwatch_notices_suppressed_total', 'Suppressed notices by reason: not-eligible (private or --allow address), hourly-cap, domain-cap, outbox-full.', ['reason'], { reason: SUPPRESSION_REASONS }),
-      dropped: counter(r, 'wormwatch_notices_dropped_total', 'Detections that could not become a notice: handoff-full (the in-memory hand-off held its maximum of addresses or exposed paths), unwritten-at-exit (the outbox could not be written before exit), operator-daily-cap (an exposure after the day\'s 20 operator mails).', ['reason'], { reason: DROP_REASONS }),
+      dropped: counter(r, 'wormwatch_notices_dropped_total', 'Detections that could not become a notice: handoff-full (the in-memory hand-off held its maximum of addresses or exposed paths), unwritten-at-exit (the outbox could not be written before exit), operator-daily-cap (an exposure after the day\'s 20 operator mails); of the abuse tier: no-abuse-contact (RDAP names none), abuse-lookup-failed (no answer within --notice-max-age), digest-full (a bound of the abuse tier was reached).', ['reason'], { reason: DROP_REASONS }),
       queue: watched<Record<string, number>>(r, 'wormwatch_notice_queue', 'Notices in the outbox, by state.', ['state'], (g, counts) => {
         for (const state of NOTICE_STATES) g.set({ state }, counts[state] ?? 0);
       }),
       outboxUp: watched<boolean>(r, 'wormwatch_outbox_up', '1 while the notice outbox can be written, 0 while its disk refuses (full, read-only); hits wait in the bounded hand-off meanwhile.', [], (g, up) => g.set(up ? 1 : 0)),
       sendSeconds: new Histogram({ name: 'wormwatch_notice_send_seconds', help: 'Time to hand one notice to the SMTP server (success or failure).', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [r] }),
       dnsLookups: counter(r, 'wormwatch_dns_lookups_total', 'Reverse DNS lookups for notices, by result (confirmed, unconfirmed, invalid, none, timeout, error, cached).', ['result']),
+      rdapLookups: counter(r, 'wormwatch_rdap_lookups_total', 'RDAP abuse-contact lookups for the abuse tier, by result (found, none, cached, error, timeout, rate-limited, invalid).', ['result'], { result: RDAP_LOOKUP_RESULTS }),
+      rdapCache: watched<number>(r, 'wormwatch_rdap_cache_entries', 'Answers (networks, negative ones included) in the bounded RDAP cache.', [], (g, v) => g.set(v)),
     },
     rules: {
       reloads: counter(r, 'wormwatch_rules_reload_total', 'Rule reloads (SIGHUP or POST /reload), by result (success, failure).', ['result'], { result: ['success', 'failure'] }),

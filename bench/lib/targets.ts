@@ -78,6 +78,8 @@ export async function startWormwatch(launch: WormwatchLaunch): Promise<Target> {
     '--data-dir', dataDir,
     // Never the system resolver: bench traffic stays on loopback even if a lookup were tried.
     '--dns-server', '127.0.0.1:9',
+    // Nor the registries: the abuse tier's RDAP lookups fail at once on loopback.
+    '--rdap-url', 'http://127.0.0.1:9/',
     ...(launch.extra ?? []),
   ];
   const child = spawnTracked(process.execPath, args, { cwd: launch.tmp, stdio: ['ignore', log, log] });

@@ -1,20 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Wormwatch } from '../runtime/serve.js';
 import { loadOptions } from '../config/load.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Offender } from '../offenders/store.js';
+import { DEMO_NETWORKS, DEMO_NOTICE_RANGES, noticesReady, noticesSection, startDemoDns, startDemoRdap } from './demo-notices.js';
 
 /**
  * `wormwatch demo`: a built-in origin, the real wormwatch in front of it, real 2001 worm requests
  * sent as raw bytes over TCP. Sources are spoofed by design: wormwatch trusts 127.0.0.1 as a
  * proxy, so each request's X-Forwarded-For (a documentation address) becomes its client address.
+ * Then it shows the notices both tiers would send (outbox mode, in a temporary directory).
  */
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('Start a demo origin and wormwatch in front of it on loopback, replay real CodeRed and Nimda requests, show what was caught.')
+    .description('Start a demo origin and wormwatch in front of it on loopback, replay real CodeRed and Nimda requests, show what was caught and the notices it would send.')
     .option('--mode <mode>', 'monitor or block', 'monitor')
     .option('--keep', 'stay up after the replay so you can explore the admin server (Ctrl-C stops)')
     .option('--log-level <level>', 'show wormwatch\'s own JSON log lines on stderr at this level', 'silent')
@@ -50,10 +55,13 @@ export const DEMO_PROBES: readonly Probe[] = [
 
 async function runDemo(o: { mode: string; keep?: boolean; logLevel: string }): Promise<number> {
   // Loaded here, not at the top, so that other commands start without the whole proxy.
-  const [{ startWormwatch }, { stormExtension }, { createLogger }, { default: pino }] = await Promise.all([
-    import('../runtime/serve.js'), import('../runtime/extensions/storm.js'), import('../log.js'), import('pino'),
+  const [{ startWormwatch }, { stormExtension, notifyExtension }, { createLogger }, { default: pino }] = await Promise.all([
+    import('../runtime/serve.js'), import('../runtime/extensions/index.js'), import('../log.js'), import('pino'),
   ]);
   const origin = await startDemoOrigin();
+  // The notices go to an outbox in a temporary directory; RDAP and DNS are answered on loopback.
+  const [rdap, dns] = await Promise.all([startDemoRdap(), startDemoDns()]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'wormwatch-demo-'));
   const detections: DetectionEvent[] = [];
   const options = loadOptions({
     // The user's WORMWATCH_* variables are for `serve`; the demo is the same everywhere.
@@ -66,13 +74,26 @@ async function runDemo(o: { mode: string; keep?: boolean; logLevel: string }): P
       mode: o.mode,
       shutdownGrace: '2s',
       logLevel: o.logLevel,
+      dataDir,
+      notify: 'outbox',
+      noticeAllowPrivate: DEMO_NOTICE_RANGES,
+      noticeFrom: 'Demo Hosting <security@demo-hosting.example>',
+      abuseDigestInterval: '1s',
+      rdapUrl: rdap.url,
+      dnsServer: dns.url,
+      dnsTimeout: '1s',
     },
   });
   const app = await startWormwatch(options, {
     logger: createLogger(options.logLevel, pino.destination({ dest: 2, sync: true })),
-    // Not the notifier: the demo must write nothing to disk and mail no one.
-    extensions: [stormExtension, { name: 'demo', onDetection: (e) => detections.push(e) }],
+    extensions: [notifyExtension, stormExtension, { name: 'demo', onDetection: (e) => detections.push(e) }],
   });
+  const cleanUp = async (): Promise<void> => {
+    await app.stop(0);
+    origin.server.close();
+    await Promise.all([rdap.close(), dns.close()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     const results: ProbeResult[] = [];
     for (const probe of DEMO_PROBES) {
@@ -85,15 +106,22 @@ async function runDemo(o: { mode: string; keep?: boolean; logLevel: string }): P
     const offenders = ((await (await fetch(`${admin}/offenders`)).json()) as { offenders: Offender[] }).offenders;
     const metricsText = await (await fetch(`${admin}/metrics`)).text();
     printReport(o.mode, app, results, detections, offenders, metricsText, origin.port);
-    if (o.keep) return await waitForSignal(app, origin.server);
+    await noticesReady(dataDir, DEMO_NETWORKS.length, 15_000);
+    process.stdout.write(`\n${noticesSection(dataDir, options).join('\n')}\n\n${NEXT_STEPS}`);
+    if (o.keep) return await waitForSignal(app, cleanUp);
     return detections.length > 0 ? 0 : 1;
   } finally {
-    if (!o.keep) {
-      await app.stop(0);
-      origin.server.close();
-    }
+    if (!o.keep) await cleanUp();
   }
 }
+
+/** What to do after the demo: the three steps that make it real. */
+const NEXT_STEPS = `Next steps:
+  1. Run it in front of your own server:  wormwatch serve --upstream http://127.0.0.1:8000 --listen :80
+     (move the server to 127.0.0.1:8000 first; --mode block refuses what it detects)
+  2. Open the admin page:                 http://127.0.0.1:9090/ (wormwatch serve's --admin-listen)
+  3. Point Prometheus at /metrics:        scrape http://127.0.0.1:9090/metrics (deploy/prometheus/ has rules and alerts)
+`;
 
 interface ProbeResult {
   probe: Probe;
@@ -157,12 +185,11 @@ function startDemoOrigin(): Promise<{ server: http.Server; port: number }> {
   });
 }
 
-function waitForSignal(app: Wormwatch, origin: http.Server): Promise<number> {
+function waitForSignal(app: Wormwatch, cleanUp: () => Promise<void>): Promise<number> {
   process.stdout.write(`Staying up (--keep): send requests to http://127.0.0.1:${app.proxyAddress.port}/; Ctrl-C stops.\n`);
   return new Promise((resolve) => {
     const stop = (): void => {
-      origin.close();
-      void app.stop(1000).then(() => resolve(0));
+      void cleanUp().then(() => resolve(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

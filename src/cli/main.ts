@@ -7,6 +7,7 @@ import * as demo from './demo.js';
 import * as serve from './serve.js';
 import * as scan from './scan.js';
 import * as notices from './notices.js';
+import * as rdap from './rdap.js';
 import * as bans from './bans.js';
 import * as mailer from './mailer.js';
 import * as check from './check.js';
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   buildNjs.register(program);
   scan.register(program);
   notices.register(program);
+  rdap.register(program);
   bans.register(program);
   mailer.register(program);
   check.register(program);

@@ -18,6 +18,8 @@ export interface CliIo {
 
 export const stdio: CliIo = { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) };
 
+const KIND_NOTE: Record<NoticeKind, string> = { offender: '', operator: ' (operator mail)', abuse: ' (abuse digest)' };
+
 interface Common {
   dataDir?: string;
   config?: string;
@@ -34,7 +36,7 @@ export function register(program: Command, io: CliIo = stdio): void {
 
   common(notices.command('list').description('List notices (to offenders and to the operator), newest first.'))
     .option('--state <state>', `only this state: ${NOTICE_STATES.join(', ')}`)
-    .option('--kind <kind>', `only this kind: ${NOTICE_KINDS.join(', ')} (mail about an exposure)`)
+    .option('--kind <kind>', `only this kind: ${NOTICE_KINDS.join(', ')} (operator: mail about an exposure; abuse: a digest to a network's abuse desk)`)
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON instead of a table')
     .action((o: Common & { state?: string; kind?: string; limit: string; json?: boolean }) =>
@@ -45,9 +47,10 @@ export function register(program: Command, io: CliIo = stdio): void {
         if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`invalid --limit ${o.limit}: expected a positive integer`);
         const rows = box.list({ state: o.state as NoticeState | undefined, kind: o.kind as NoticeKind | undefined, limit }).map(summarise);
         if (o.json) return io.out(`${JSON.stringify(rows, null, 2)}\n`);
-        // HOSTNAME holds an operator mail's exposed path: it has no host name, and the table stays one width.
+        // HOSTNAME holds an operator mail's exposed path and a digest's abuse mailbox (neither has a
+        // host name), IP a digest's host count: the table stays one width.
         io.out(`${['ID', 'STATE', 'KIND', 'IP', 'HOSTNAME/PATH', 'SIGNATURE', 'HITS', 'CREATED', 'REASON'].join('\t')}\n`);
-        for (const r of rows) io.out(`${[r.id, r.state, r.kind, r.ip, (r.kind === 'operator' ? r.path : r.hostname) ?? '-', r.signature, r.hits, r.createdAt, r.reason ?? ''].join('\t')}\n`);
+        for (const r of rows) io.out(`${[r.id, r.state, r.kind, listedIp(r), listedName(r) ?? '-', r.signature, r.hits, r.createdAt, r.reason ?? (r.open ? 'open: takes hosts until due' : '')].join('\t')}\n`);
       }),
     );
 
@@ -57,9 +60,9 @@ export function register(program: Command, io: CliIo = stdio): void {
       withOutbox(o, async (box, options) => {
         const row = box.get(noticeId(id));
         if (!row) throw new NoticeNotFoundError(noticeId(id));
-        io.err(`notice ${row.id}${row.kind === 'operator' ? ' (operator mail)' : ''}: ${row.state}${row.reason ? ` (${summarise(row).reason})` : ''}, ${row.attempts} attempt(s)\n`);
+        io.err(`notice ${row.id}${KIND_NOTE[row.kind]}: ${row.state}${row.kind === 'abuse' && row.host_status === 'open' ? ' (open: hosts join it until it is due)' : ''}${row.reason ? ` (${summarise(row).reason})` : ''}, ${row.attempts} attempt(s)\n`);
         if (row.state === 'suppressed') return io.out(`(no message: suppressed notices keep only their facts)\n${JSON.stringify(summarise(row), null, 2)}\n`);
-        const message = messageOf(row, box.text(row.text_id, row.signature), options);
+        const message = messageOf(row, box, options);
         io.out(o.raw ? `${message.bcc.length ? `(envelope Bcc: ${message.bcc.join(', ')})\n` : ''}${await composeRaw(message)}` : showMessage(message));
       }),
     );
@@ -92,6 +95,14 @@ export function register(program: Command, io: CliIo = stdio): void {
         io.out(`purged ${box.purge(Date.now() - age)} notice(s)\n`);
       }),
     );
+}
+
+function listedIp(r: ReturnType<typeof summarise>): string {
+  return r.kind === 'abuse' ? `${r.hosts ?? 0} host(s)` : r.ip;
+}
+
+function listedName(r: ReturnType<typeof summarise>): string | null {
+  return r.kind === 'operator' ? r.path : r.kind === 'abuse' ? r.recipient : r.hostname;
 }
 
 function noticeId(raw: string): number {

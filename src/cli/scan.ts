@@ -78,6 +78,7 @@ export async function scanCommand(files: string[], options: Options, cmd: ScanCo
     const summary = await runScan(
       {
         files, ...input, follow: cmd.follow, signal: abort.signal, topOffenders: cmd.top,
+        ...(pipeline.networkOf ? { networkOf: pipeline.networkOf } : {}),
         // A progress line only on a terminal, and not while following (the scan never ends).
         ...(process.stderr.isTTY === true && !cmd.follow ? { onProgress } : {}),
       },

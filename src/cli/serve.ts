@@ -17,10 +17,12 @@ export function register(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const options = resolveServeOptions(raw);
       if (raw.checkConfig) {
-        // The rules that would otherwise only fire at start-up: the admin port's key, and the rule
-        // files themselves (loaded and validated, as start-up would).
-        const [{ adminToken }, { buildEngine }] = await Promise.all([import('../admin/token.js'), import('../rules/index.js')]);
+        // The rules that would otherwise only fire at start-up: the admin port's key, the RDAP
+        // bootstrap, and the rule files themselves (loaded and validated, as start-up would).
+        const [{ adminToken }, { buildEngine }, { bootstrapFor }] = await Promise.all([import('../admin/token.js'), import('../rules/index.js'), import('../notify/abuse-setup.js')]);
         adminToken(options);
+        // The abuse tier's --rdap-bootstrap, read and checked as start-up would.
+        if (options.noticeTiers.includes('abuse') && options.rdapUrl === undefined) await bootstrapFor(options);
         let engine;
         try {
           engine = buildEngine(options);

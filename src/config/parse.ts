@@ -18,6 +18,15 @@ export const duration: Parser<number> = (raw) => {
   return Math.round(Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!);
 };
 
+/** A duration of at least `min` ms (a period that must not be 0). */
+export function durationAtLeast(min: number): Parser<number> {
+  return (raw) => {
+    const ms = duration(raw);
+    if (ms < min) throw new Error(`a duration of at least ${min}ms, such as 24h`);
+    return ms;
+  };
+}
+
 /** The longest delay a Node timer can hold: longer ones fire after 1 ms (with a warning). */
 export const TIMER_MAX_MS = 2 ** 31 - 1;
 
@@ -94,6 +103,19 @@ export const originUrl: Parser<URL> = (raw) => {
     url = new URL(String(raw));
   } catch {
     throw new Error('an origin URL such as http://127.0.0.1:3000');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('an http:// or https:// URL');
+  if (url.username || url.password || url.search || url.hash) throw new Error('a URL without credentials, query or fragment');
+  return url;
+};
+
+/** An http(s) base URL (a path is kept), without credentials, query or fragment. */
+export const baseUrl: Parser<URL> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(String(raw));
+  } catch {
+    throw new Error('an http(s) base URL such as https://rdap.example.net/');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('an http:// or https:// URL');
   if (url.username || url.password || url.search || url.hash) throw new Error('a URL without credentials, query or fragment');

@@ -97,6 +97,13 @@ export const optionSpecs = [
   spec({ key: 'dnsTimeout', value: '<dur>', default: 2_000, shownDefault: '2s', description: 'Time a reverse or confirming lookup may take.', parse: p.timer(1) }),
   spec({ key: 'dnsMaxInFlight', value: '<n>', default: 16, shownDefault: '16', description: 'Most reverse lookups in flight.', parse: p.integer(1, 1_000) }),
   spec({ key: 'dnsCacheTtl', value: '<dur>', default: 3_600_000, shownDefault: '1h', description: 'Lookup answers (negative ones too) are cached this long.', parse: p.duration }),
+  // the abuse tier (src/notify/abuse.ts) and RDAP (src/rdap/)
+  spec({ key: 'noticeTiers', value: '<tiers>', default: ['host', 'abuse'], shownDefault: 'host,abuse', description: 'Who is written to. host: the offending host (--notice-recipients, one notice per --notice-interval); abuse: a digest to the abuse contact RDAP names for its network.', parse: p.someOf('host', 'abuse') }),
+  spec({ key: 'abuseDigestInterval', value: '<dur>', default: 86_400_000, shownDefault: '24h', description: 'One digest per abuse mailbox per interval, listing every offending host behind it seen in that time.', parse: p.durationAtLeast(1) }),
+  spec({ key: 'abuseAfter', value: '<dur>', default: 0, shownDefault: '0', description: 'List a host in a digest only if it is still probing this long after its first host-tier notice (needs the host tier).', parse: p.duration }),
+  spec({ key: 'rdapUrl', value: '<url>', default: undefined, shownDefault: '(the registry the bootstrap names)', description: 'Send every RDAP lookup to this one base URL (a private mirror), instead of the registries in the bootstrap.', parse: p.baseUrl }),
+  spec({ key: 'rdapBootstrap', value: '<file|dir>', default: undefined, shownDefault: '(<data-dir>/rdap-bootstrap if written, else the shipped copy)', description: 'The IANA RDAP bootstrap (RFC 9224) to use: a directory with ipv4.json and ipv6.json, or one JSON file {"ipv4", "ipv6"}.', parse: p.nonEmptyText }),
+  spec({ key: 'rdapTimeout', value: '<dur>', default: 10_000, shownDefault: '10s', description: 'Time one RDAP request may take (connect, headers and body).', parse: p.timer(1) }),
   // detection rules
   spec({ key: 'rules', value: '<file|dir>', default: undefined, shownDefault: '(none)', description: 'User signatures: a YAML/JSON rule file or a directory of them, on top of the built-in catalogue.', parse: p.text }),
   spec({ key: 'builtinRules', value: '<bool>', default: true, shownDefault: 'true', description: 'Use the built-in catalogue (--no-builtin-rules: only --rules).', parse: p.boolean }),

@@ -7,6 +7,7 @@ import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics, type NoticeMetricHandles } from '../metrics.js';
 import type { NoticeGate } from '../notify/index.js';
+import { tiersOf } from '../notify/mode.js';
 import { eligibility } from '../notify/policy.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
 import { NoticeClaims } from './notice-claims.js';
@@ -23,7 +24,7 @@ export { startStreamMailer, type MailerOptions, type RunningMailer } from './mai
 
 /** The settings fleet mode reads, and no others. */
 export type FleetOptions = MailerOptions & Pick<Options, 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'
-  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows'>;
+  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows' | 'noticeTiers'>;
 
 export interface FleetDeps {
   logger: Logger;
@@ -54,14 +55,18 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const replica = replicaNameOf(options);
   const bans = new BanSync(link, deps.bans, replica, metrics, logger, options.banMax);
   const offenders = new OffenderSync(link, { replica, max: options.offenderMax, ttlMs: options.offenderTtl, samples: options.offenderSamples }, metrics, (ip) => deps.offenders.get(ip));
+  const tiers = tiersOf(options);
+  const streams = tiers.host && !tiers.abuse;
   const producer = new NoticeProducer(link, replica, options.noticeFrom, options.outboxMaxRows);
   const claims = new NoticeClaims(link, {
     replica, intervalMs: options.noticeInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour,
     eligible: (ip) => eligibility(ip, { allow: options.allow, allowPrivate: options.noticeAllowPrivate }).ok,
-    queue: (events) => producer.queue(events),
+    // The stream carries host-tier notices only: with the abuse tier on, the winner's own outbox
+    // takes its hits (both tiers read them there; each host is in one replica's digest).
+    ...(streams ? { queue: (events: DetectionEvent[]) => producer.queue(events) } : {}),
   }, metrics, deps.notices);
   // A replica that may send (--smtp-url, --notify smtp) also consumes the fleet's notice stream.
-  const sends = options.smtpUrl !== undefined && (options.notify ?? 'smtp') === 'smtp';
+  const sends = streams && options.smtpUrl !== undefined && (options.notify ?? 'smtp') === 'smtp';
   let mailer: RunningMailer | undefined;
   metrics.buffered.watch(() => bans.buffered + offenders.buffered + claims.buffered);
   return {

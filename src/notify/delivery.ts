@@ -31,6 +31,8 @@ export interface DeliveryDeps {
 const CLAIM_MAX = SMTP_MAX_CONNECTIONS * 2;
 /** Operator mails in flight at once, on top: offender notices filling their slots never keep one from the SMTP pool. */
 const OPERATOR_CLAIM_MAX = 2;
+/** Abuse digests in flight at once, on top (a few a day per network, each up to a few MB). */
+const ABUSE_CLAIM_MAX = 2;
 
 /**
  * The send loop: lease due notices, hand them to the SMTP pool, record the outcome. At-least-once:
@@ -86,7 +88,7 @@ export class Delivery {
 
   /** How many of each kind may be claimed now. */
   private free(): Partial<Record<NoticeKind, number>> {
-    const max: Record<NoticeKind, number> = { operator: OPERATOR_CLAIM_MAX, offender: CLAIM_MAX };
+    const max: Record<NoticeKind, number> = { operator: OPERATOR_CLAIM_MAX, offender: CLAIM_MAX, abuse: ABUSE_CLAIM_MAX };
     for (const { kind } of this.inFlight.values()) max[kind]--;
     return Object.fromEntries(this.config.kinds.map((k) => [k, max[k]]));
   }

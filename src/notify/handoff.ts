@@ -1,7 +1,6 @@
 import type { DetectionEvent } from '../detect/detection.js';
 import type { LatestNotice, Outbox } from './outbox.js';
-import { MAX_SAMPLES, type NoticeFacts, type SignatureSnapshot } from './types.js';
-import { mergeHit } from './render.js';
+import { MAX_SAMPLES, MAX_SIGNATURES, type NoticeFacts, type SignatureRef, type SignatureSnapshot } from './types.js';
 import { parseSamples } from './row.js';
 
 /** Most distinct addresses waiting in the hand-off buffer; beyond it, hits are counted as suppressed. */
@@ -76,7 +75,9 @@ export class Handoff extends KeyedHandoff<NoticeFacts> {
       cur.hits++;
       if (at > cur.lastSeen) cur.lastSeen = at;
       if (at < cur.firstSeen) cur.firstSeen = at;
-      if (cur.samples.length < MAX_SAMPLES) cur.samples = mergeHit(cur, at, event.requestLine).samples;
+      addSample(cur, at, event.requestLine);
+      const sig = event.verdict.signature;
+      if (sig.id !== cur.signature.id) addSignature(cur, { id: sig.id, title: sig.title, family: sig.family });
     }, () => ({
       ip: event.ip,
       signature: snapshotOf(event),
@@ -85,27 +86,49 @@ export class Handoff extends KeyedHandoff<NoticeFacts> {
       hits: 1,
       // The request line was sanitised once, when the detection was built.
       samples: [event.requestLine],
+      sampleTimes: [at],
     }));
   }
+}
+
+/** Keeps a request line (and when it was seen) if it is new and there is room: in place, O(MAX_SAMPLES). */
+export function addSample(f: NoticeFacts, at: number, line: string): void {
+  if (f.samples.length >= MAX_SAMPLES || f.samples.includes(line)) return;
+  const times = timesOf(f);
+  f.samples = [...f.samples, line];
+  f.sampleTimes = [...times, at];
+}
+
+/** Remembers one more signature of the address, up to MAX_SIGNATURES in all: in place. */
+export function addSignature(f: NoticeFacts, sig: SignatureRef): void {
+  const others = f.others ?? [];
+  if (sig.id === f.signature.id || others.length >= MAX_SIGNATURES - 1 || others.some((o) => o.id === sig.id)) return;
+  f.others = [...others, sig];
+}
+
+/** The sample times, one per sample (a sample without one, from an older row, counts as first seen). */
+export function timesOf(f: Pick<NoticeFacts, 'samples' | 'sampleTimes' | 'firstSeen'>): number[] {
+  return f.samples.map((_, i) => f.sampleTimes?.[i] ?? f.firstSeen);
 }
 
 /** What the catalogue says about the event's signature, copied (a rules reload must not change a queued notice). */
 export function snapshotOf(event: DetectionEvent): SignatureSnapshot {
   const sig = event.verdict.signature;
-  return { id: sig.id, title: sig.title, description: sig.description, references: [...sig.references] };
+  return { id: sig.id, title: sig.title, description: sig.description, references: [...sig.references], family: sig.family };
 }
 
 /** Facts of the same address (or exposed path) seen in two batches (stored + newly buffered), combined. */
 export function combineFacts<F extends NoticeFacts>(a: F, b: F): F {
-  const samples = [...a.samples];
-  for (const s of b.samples) if (samples.length < MAX_SAMPLES && !samples.includes(s)) samples.push(s);
-  return {
-    ...a,
-    hits: a.hits + b.hits,
-    firstSeen: Math.min(a.firstSeen, b.firstSeen),
-    lastSeen: Math.max(a.lastSeen, b.lastSeen),
-    samples,
-  };
+  const out: F = { ...a, hits: a.hits + b.hits, firstSeen: Math.min(a.firstSeen, b.firstSeen), lastSeen: Math.max(a.lastSeen, b.lastSeen), samples: [...a.samples], sampleTimes: timesOf(a) };
+  const bTimes = timesOf(b);
+  b.samples.forEach((s, i) => addSample(out, bTimes[i]!, s));
+  for (const sig of [refOf(b.signature), ...(b.others ?? [])]) addSignature(out, sig);
+  return out;
+}
+
+/** A snapshot as a digest lists it. */
+export function refOf(s: SignatureSnapshot): SignatureRef {
+  return { id: s.id, title: s.title, family: s.family ?? '' };
 }
 
 /** Adds newly buffered `facts` to a stored row; its samples only while it may still be sent (`keepSamples`). */

@@ -1,30 +1,33 @@
-// Notices to the administrators of offending hosts and mail to the operator about exposures: the
-// hand-offs from the request path, the SQLite outbox, reverse DNS, SMTP delivery and their admin
-// routes. Imports config, errors, admin.
+// Notices to the administrators of offending hosts (the host tier), digests to the abuse desks of
+// their networks (the abuse tier, RDAP), and mail to the operator about exposures: the hand-offs
+// from the request path, the SQLite outbox, reverse DNS, SMTP delivery and their admin routes.
+// Imports config, errors, admin, detect, storage, rdap and geoip's formatting.
 import type { Logger } from 'pino';
 import type { AdminRoute } from '../admin/route.js';
 import type { NoticeMetricHandles } from '../metrics.js';
 import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
+import type { RdapClient } from '../rdap/index.js';
 import { noticeRoutes } from './routes.js';
 import { Delivery } from './delivery.js';
-import { diagnose, isCorrupt, onceEvery } from '../storage/disk.js';
-import { openOutbox } from './disk.js';
 import { ReverseDns } from './dns.js';
 import { Handoff } from './handoff.js';
 import { messageOf } from './message.js';
 import { noticeMetrics } from './metrics.js';
 import { OperatorHandoff } from './operator.js';
-import type { Outbox } from './outbox.js';
-import { DISK_RETRY_MS, NoticeQueue } from './queue.js';
+import { OutboxHolder } from './outbox-holder.js';
+import { newMessageId, NoticeQueue } from './queue.js';
 import { createSender } from './sender.js';
-import type { NoticeKind } from './types.js';
-import { checkNotifyOptions } from './mode.js';
+import type { NetworkFacts, NoticeKind } from './types.js';
+import { checkNotifyOptions, tiersOf } from './mode.js';
+import type { AbuseTier } from './abuse.js';
+import { abusePollMs, abuseTierFor, rdapClientFor, type AbuseOptions } from './abuse-setup.js';
 import type { NoticeGate } from './gate.js';
 
 export { renderSettings } from './message.js';
 export type { NoticeGate } from './gate.js';
-export { checkNotifyOptions, notifyMode, type NotifyMode } from './mode.js';
+export { checkNotifyOptions, notifyMode, tiersOf, type NotifyMode } from './mode.js';
+export { bootstrapFor, BOOTSTRAP_DIR } from './abuse-setup.js';
 
 export interface Notifier {
   /** Hands the detection off and returns; never waits on DNS, SQLite or SMTP. */
@@ -32,12 +35,15 @@ export interface Notifier {
   start(): Promise<void>;
   stop(): Promise<void>;
   adminRoutes: AdminRoute[];
+  /** The queue by state and the next retry, for the admin page; null when notices are off or the outbox is unreadable. */
+  status(): { counts: Record<string, number>; nextRetryAt: Date | null } | null;
 }
 
 export interface NotifierDeps {
   metrics: NoticeMetricHandles;
   logger: Logger;
-  offenders?: { setHostname?(ip: string, name: string | null): void };
+  /** The offender store: told the confirmed host names, asked each new offender's network. */
+  offenders?: { setHostname?(ip: string, name: string | null): void; get?(ip: string): NetworkFacts | undefined };
   /** Fleet mode: which detections become notices here (a fleet-wide claim), and the shared domain cap. */
   gate?: NoticeGate;
 }
@@ -50,22 +56,25 @@ export type NotifyOptions = Pick<Options,
   'notify' | 'smtpUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized' | 'dataDir' | 'outboxMaxRows' | 'allow'
   | 'noticeAllowPrivate' | 'noticeInterval' | 'noticeMaxPerHour' | 'noticeMaxPerDomainPerHour' | 'noticeFrom' | 'noticeReplyTo' | 'noticeRecipients'
   | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeRetryBase' | 'noticeRetryMax' | 'noticeMaxAge' | 'noticeLease'
-  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl' | 'operatorEmail' | 'mode' | 'blockExposures'>;
+  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl' | 'operatorEmail' | 'mode' | 'blockExposures'
+  | 'noticeTiers' | 'abuseDigestInterval' | 'abuseAfter' | 'rdapUrl' | 'rdapBootstrap' | 'rdapTimeout'> & AbuseOptions;
 
 /**
- * The notifier: offender notices as `--notify` says, and operator mail about exposures whenever
- * `--operator-email` is set (with `--smtp-url`; `--notify off` or `outbox` does not hold it back).
+ * The notifier: offender notices and abuse digests as `--notify` and `--notice-tiers` say, and
+ * operator mail about exposures whenever `--operator-email` is set (with `--smtp-url`; `--notify
+ * off` or `outbox` does not hold it back).
  */
 export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Notifier {
   const mode = checkNotifyOptions(options);
   const operatorEmail = options.operatorEmail;
   const logger = deps.logger.child({ component: 'notify' });
-  if (mode === 'off' && operatorEmail === undefined) return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined) };
+  if (mode === 'off' && operatorEmail === undefined) return { notify() {}, start: async () => {}, stop: async () => {}, adminRoutes: noticeRoutes(() => undefined), status: () => null };
 
   const handoff = new Handoff();
   const exposures = operatorEmail === undefined ? undefined : new OperatorHandoff();
-  // Operator mail is sent whatever --notify says; offender notices only in smtp mode.
-  const sends: NoticeKind[] = [...(operatorEmail !== undefined ? ['operator' as const] : []), ...(mode === 'smtp' ? ['offender' as const] : [])];
+  const tiers = tiersOf(options);
+  // Operator mail is sent whatever --notify says; offender notices and digests only in smtp mode.
+  const sends: NoticeKind[] = [...(operatorEmail !== undefined ? ['operator' as const] : []), ...(mode === 'smtp' ? ['offender' as const, 'abuse' as const] : [])];
   const box = new OutboxHolder(options.dataDir, logger);
   deps.metrics.queue.watch(() => box.counts());
   deps.metrics.outboxUp.watch(() => box.up);
@@ -73,6 +82,8 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   let queue: NoticeQueue | undefined;
   let delivery: Delivery | undefined;
   let dns: ReverseDns | undefined;
+  let rdap: RdapClient | undefined;
+  let abuse: AbuseTier | undefined;
   let housekeeping: NodeJS.Timeout | undefined;
 
   const admit = (event: DetectionEvent): void => {
@@ -80,6 +91,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
     queue?.schedule();
   };
   return {
+    status: () => box.status(),
     notify(event) {
       if (mode !== 'off') {
         if (deps.gate) deps.gate.offer(event, admit);
@@ -89,6 +101,8 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
       queue?.schedule();
     },
     async start() {
+      // First: an unusable --rdap-bootstrap stops start-up (exit 2) before anything is opened.
+      if (mode !== 'off' && tiers.abuse) rdap = await rdapClientFor(options, metrics, logger);
       box.open();
       dns = new ReverseDns(
         { servers: options.dnsServer, timeoutMs: options.dnsTimeout, maxInFlight: options.dnsMaxInFlight, cacheTtlMs: options.dnsCacheTtl },
@@ -98,8 +112,16 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         const poll = Math.min(1000, Math.max(20, Math.min(options.noticeRetryBase, options.noticeLease) / 2));
         delivery = new Delivery({ leaseMs: options.noticeLease, retryBaseMs: options.noticeRetryBase, retryMaxMs: options.noticeRetryMax, pollMs: poll, kinds: sends }, {
           outbox: () => box.current, sender: createSender(options), metrics, logger,
-          render: (row, outbox) => messageOf(row, outbox.text(row.text_id, row.signature), options),
+          render: (row, outbox) => messageOf(row, outbox, options),
           onWriteError: (err) => box.failed(err),
+        });
+      }
+      if (rdap !== undefined) {
+        const client = rdap;
+        deps.metrics.rdapCache.watch(() => client.cacheSize());
+        abuse = abuseTierFor(options, {
+          outbox: () => box.current, lookup: (ip) => client.lookup(ip), metrics, logger,
+          onWriteError: (err) => box.failed(err), onReady: () => delivery?.pump(), messageId: () => newMessageId(options.noticeFrom),
         });
       }
       queue = new NoticeQueue(handoff, {
@@ -113,24 +135,29 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         dnsMaxInFlight: options.dnsMaxInFlight,
         maxRows: options.outboxMaxRows,
         offenders: mode !== 'off',
+        hostTier: tiers.host,
       }, {
         outbox: () => box.current, dns, metrics, logger,
         onWriteError: (err) => box.failed(err),
         onWriteOk: () => box.succeeded(),
         onHostname: (ip, name) => deps.offenders?.setHostname?.(ip, name),
         onReady: () => delivery?.pump(),
+        ...(abuse ? { abuse } : {}),
+        networkOf: (ip) => networkOf(deps.offenders?.get?.(ip)),
         ...(deps.gate?.domainsAllowed ? { domainsAllowed: deps.gate.domainsAllowed.bind(deps.gate) } : {}),
       }, exposures === undefined ? undefined : { handoff: exposures, recipient: operatorEmail! });
       housekeeping = setInterval(() => box.housekeep(options.noticeInterval), HOUSEKEEPING_MS);
       housekeeping.unref();
       delivery?.start();
+      abuse?.start(abusePollMs(options));
       queue.resume();
       if (queue.pending > 0) queue.schedule();
-      logger.info({ mode, operatorMail: operatorEmail !== undefined, dataDir: options.dataDir }, 'notices enabled');
+      logger.info({ mode, tiers: options.noticeTiers, rdap: options.rdapUrl?.href ?? 'bootstrap', operatorMail: operatorEmail !== undefined, dataDir: options.dataDir }, 'notices enabled');
     },
     async stop() {
       clearInterval(housekeeping);
       queue?.stop();
+      abuse?.stop();
       // What the request path handed off just before the signal goes to disk before exit (one
       // more try at opening the outbox if its disk refused until now).
       const pending = () => queue?.pending ?? handoff.size;
@@ -139,6 +166,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         metrics.dropped('unwritten-at-exit', pending());
         logger.error({ entries: pending() }, 'notice outbox could not be written before exit; these detections get no notice');
       }
+      rdap?.close();
       dns?.cancel();
       await delivery?.stop();
       box.close();
@@ -147,76 +175,8 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   };
 }
 
-/**
- * The outbox and the state of its disk. It never stops the proxy: a directory that cannot be
- * opened is tried again every DISK_RETRY_MS, a damaged file is moved aside, and write failures
- * are logged at most once a minute with the real cause (ENOSPC, EROFS, EACCES) and the path.
- */
-class OutboxHolder {
-  current: Outbox | null = null;
-  #writable = false;
-  #reopen: NodeJS.Timeout | undefined;
-  readonly #report: ReturnType<typeof onceEvery>;
 
-  constructor(private readonly dataDir: string, private readonly logger: Logger) {
-    this.#report = onceEvery(logger);
-  }
-
-  get up(): boolean {
-    return this.current !== null && this.#writable;
-  }
-
-  open(): void {
-    clearTimeout(this.#reopen);
-    this.#reopen = undefined;
-    try {
-      this.current = openOutbox(this.dataDir, this.logger);
-      this.succeeded();
-    } catch (err) {
-      this.current = null;
-      this.#writable = false;
-      this.#report(diagnose(err, this.dataDir), 'cannot open the notice outbox in --data-dir; detections wait in memory until it can be');
-      this.#reopen = setTimeout(() => this.open(), DISK_RETRY_MS);
-      this.#reopen.unref();
-    }
-  }
-
-  failed(err: unknown): void {
-    if (isCorrupt(err) && this.current !== null) {
-      // Damaged while running: closed, moved aside and replaced by a fresh file.
-      this.current.close();
-      this.current = null;
-      this.open();
-      return;
-    }
-    this.#writable = false;
-    this.#report(diagnose(err, this.dataDir), 'notice outbox write failed; detections wait in memory until the disk recovers');
-  }
-
-  succeeded(): void {
-    if (!this.#writable && this.current !== null) this.logger.info({ path: this.current.path }, 'notice outbox is writable');
-    this.#writable = true;
-  }
-
-  counts(): ReturnType<Outbox['countsByState']> | null {
-    try {
-      return this.current?.db.open ? this.current.countsByState() : null;
-    } catch {
-      return null;
-    }
-  }
-
-  housekeep(intervalMs: number): void {
-    try {
-      this.current?.trim(Date.now(), intervalMs);
-      this.current?.recount();
-    } catch (err) {
-      this.failed(err);
-    }
-  }
-
-  close(): void {
-    clearTimeout(this.#reopen);
-    this.current?.close();
-  }
+/** Only the three network fields of an offender (the store returns its whole record). */
+function networkOf(o: NetworkFacts | undefined): NetworkFacts | undefined {
+  return o === undefined ? undefined : { asn: o.asn, asOrg: o.asOrg, country: o.country };
 }

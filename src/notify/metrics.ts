@@ -1,13 +1,15 @@
 import type { NoticeMetricHandles } from '../metrics.js';
+import type { RdapLookupResult } from '../rdap/index.js';
 import type { LookupResult } from './dns.js';
 import type { SuppressionReason } from './types.js';
 
 export type NoticeResult = 'queued' | 'sent' | 'retried' | 'failed' | 'suppressed';
 /**
  * Why hits never became a notice: the hand-off was full, it could not be written before exit, or
- * (an exposure) the day's operator mails had reached their bound.
+ * (an exposure) the day's operator mails had reached their bound; of the abuse tier, why a host
+ * was not listed: RDAP names no contact, its lookups never succeeded, or a bound was reached.
  */
-export type DropReason = 'handoff-full' | 'unwritten-at-exit' | 'operator-daily-cap';
+export type DropReason = 'handoff-full' | 'unwritten-at-exit' | 'operator-daily-cap' | 'no-abuse-contact' | 'abuse-lookup-failed' | 'digest-full';
 
 /** What the notifier counts, over the families declared in `src/metrics.ts`. */
 export function noticeMetrics(m: NoticeMetricHandles) {
@@ -21,6 +23,7 @@ export function noticeMetrics(m: NoticeMetricHandles) {
     dropped: (reason: DropReason, n = 1) => m.dropped.inc({ reason }, n),
     sendSeconds: m.sendSeconds,
     dns: (result: LookupResult) => m.dnsLookups.inc({ result }),
+    rdap: (result: RdapLookupResult) => m.rdapLookups.inc({ result }),
   };
 }
 

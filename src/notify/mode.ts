@@ -14,10 +14,21 @@ export function notifyMode(o: Pick<Options, 'notify' | 'smtpUrl'>): NotifyMode {
 }
 
 /** Cross-field checks of the notice options (a one-line ConfigError naming the fix); returns the mode. */
-export function checkNotifyOptions(o: Pick<Options, 'notify' | 'smtpUrl' | 'operatorEmail'>): NotifyMode {
+export function checkNotifyOptions(o: Pick<Options, 'notify' | 'smtpUrl' | 'operatorEmail' | 'noticeTiers' | 'abuseAfter' | 'rdapUrl' | 'rdapBootstrap'>): NotifyMode {
   const mode = notifyMode(o);
   if (o.operatorEmail !== undefined && !o.smtpUrl) {
     throw new ConfigError('--operator-email needs --smtp-url to send it: add --smtp-url smtp://user:pass@mail.example.net:587, or drop --operator-email');
   }
+  if (o.abuseAfter > 0 && !o.noticeTiers.includes('host')) {
+    throw new ConfigError('--abuse-after counts from the host-tier notice: add host to --notice-tiers (--notice-tiers host,abuse), or drop --abuse-after');
+  }
+  if (o.rdapUrl !== undefined && o.rdapBootstrap !== undefined) {
+    throw new ConfigError('--rdap-url sends every lookup to one server, so --rdap-bootstrap would be ignored: give one of them');
+  }
   return mode;
+}
+
+/** The tiers written to: host (the 2001 recipients) and abuse (the network's abuse desk, a digest). */
+export function tiersOf(o: Pick<Options, 'noticeTiers'>): { host: boolean; abuse: boolean } {
+  return { host: o.noticeTiers.includes('host'), abuse: o.noticeTiers.includes('abuse') };
 }

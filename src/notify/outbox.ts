@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ensureSchema } from './outbox-schema.js';
+import { AbuseStore } from './abuse-store.js';
 import type { NoticeFacts, NoticeKind, NoticeRow, NoticeState, SignatureSnapshot } from './types.js';
 import { NOTICE_STATES } from './types.js';
 
@@ -30,10 +31,11 @@ const claimSql = (index: string, kind: NoticeKind, ready: string): string => `UP
       ORDER BY next_attempt_at, id LIMIT ?)
     RETURNING *`;
 
-/** In this order: operator mail goes first when both kinds are due. */
+/** In this order: operator mail goes first when several kinds are due; a digest only once closed. */
 const CLAIMS: ReadonlyArray<[NoticeKind, string]> = [
   ['operator', claimSql('notices_operator_due', 'operator', 'TRUE')],
   ['offender', claimSql('notices_due', 'offender', 'host_status IS NOT NULL')],
+  ['abuse', claimSql('notices_abuse_due', 'abuse', "host_status = 'closed'")],
 ];
 
 export type LatestNotice = Pick<NoticeRow, 'id' | 'state' | 'hits' | 'first_seen' | 'last_seen' | 'samples'>;
@@ -47,6 +49,8 @@ export type LatestNotice = Pick<NoticeRow, 'id' | 'state' | 'hits' | 'first_seen
 export class Outbox {
   readonly db: Database.Database;
   readonly path: string;
+  /** The abuse tier's digests and their hosts. */
+  readonly abuse: AbuseStore;
   readonly #statements = new Map<string, Database.Statement>();
   /** Rows held, kept by this connection's own inserts and deletes; `recount()` re-reads it. */
   #rows = -1;
@@ -67,6 +71,7 @@ export class Outbox {
       this.db.close();
       throw err;
     }
+    this.abuse = new AbuseStore((sql) => this.stmt(sql), (delta) => void (this.#rows >= 0 && (this.#rows = Math.max(0, this.#rows + delta))));
   }
 
   /** Prepared once per connection: preparing is a large part of a small query's cost. */
@@ -90,9 +95,9 @@ export class Outbox {
       .get(ip, since) as LatestNotice | undefined;
   }
 
-  /** Offender notices (not suppressed) created at or after `since`: the global hourly cap's count. */
+  /** Offender notices and closed digests (not suppressed) created at or after `since`: the global hourly cap's count. */
   countSince(since: number): number {
-    return (this.stmt("SELECT COUNT(*) AS n FROM notices WHERE created_at >= ? AND state != 'suppressed' AND kind = 'offender'").get(since) as { n: number }).n;
+    return (this.stmt("SELECT COUNT(*) AS n FROM notices WHERE created_at >= ? AND state != 'suppressed' AND (kind = 'offender' OR (kind = 'abuse' AND host_status = 'closed'))").get(since) as { n: number }).n;
   }
 
   /** The operator mail about `path` whose exposure was first seen in [from, to), if any. */
@@ -128,11 +133,12 @@ export class Outbox {
     const f = n.facts;
     const queued = n.state === 'queued';
     const o = n.operator;
+    const net = f.network;
     const r = this.stmt(`INSERT INTO notices (ip, state, reason, signature, text_id, hits, first_seen, last_seen, samples, message_id, created_at, updated_at,
-        next_attempt_at, deadline_at, kind, path, status, recipient) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        next_attempt_at, deadline_at, kind, path, status, recipient, asn, as_org, country) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(f.ip, n.state, n.reason, f.signature.id, queued ? this.textId(f.signature) : null, f.hits, f.firstSeen, f.lastSeen,
         queued ? JSON.stringify(f.samples) : null, n.messageId, n.now, n.now, queued ? n.now : null, n.deadline,
-        o ? 'operator' : 'offender', o?.path ?? null, o?.status ?? null, o?.recipient ?? null);
+        o ? 'operator' : 'offender', o?.path ?? null, o?.status ?? null, o?.recipient ?? null, net?.asn ?? null, net?.asOrg ?? null, net?.country ?? null);
     if (this.#rows >= 0) this.#rows++;
     return Number(r.lastInsertRowid);
   }
@@ -224,9 +230,9 @@ export class Outbox {
     return this.#deleted(this.stmt("DELETE FROM notices WHERE state = 'suppressed' AND created_at < ?").run(now - intervalMs).changes);
   }
 
-  /** Rows in the outbox, counted now (a full count: for start-up, housekeeping and readers). */
+  /** Rows in the outbox, notices and digest hosts, counted now (a full count: for start-up, housekeeping and readers). */
   rowCount(): number {
-    return (this.stmt('SELECT COUNT(*) AS n FROM notices').get() as { n: number }).n;
+    return (this.stmt('SELECT (SELECT COUNT(*) FROM notices) + (SELECT COUNT(*) FROM abuse_entries) AS n').get() as { n: number }).n;
   }
 
   /** Rows in the outbox as this connection's own writes left them: cheap, for the row cap on every batch. */
@@ -256,16 +262,23 @@ export class Outbox {
   }
 
   /**
-   * Deletes up to `n` of the oldest finished rows: offender notices sent and suppressed first,
-   * then failed ones, and operator mail last (a few a day, and the record of a leak).
+   * Deletes up to `n` of the oldest finished rows: offender notices and digests sent and
+   * suppressed first, then failed ones, and operator mail last (a few a day, and the record of a
+   * leak). A digest's hosts go with it (the trigger).
    */
   evict(n: number): number {
     // The first term is the partial index's own condition, so SQLite may use it (it cannot prove a subset implies it).
-    const pick = "DELETE FROM notices WHERE id IN (SELECT id FROM notices INDEXED BY notices_finished WHERE state IN ('sent', 'suppressed', 'failed') AND % ORDER BY id LIMIT ?)";
+    const pick = "SELECT id, kind, coalesce(hosts, 0) AS hosts FROM notices INDEXED BY notices_finished WHERE state IN ('sent', 'suppressed', 'failed') AND % ORDER BY id LIMIT ?";
+    const remove = this.stmt('DELETE FROM notices WHERE id = ?');
     let done = 0;
-    for (const which of ["kind = 'offender' AND state != 'failed'", "kind = 'offender' AND state = 'failed'", "kind = 'operator'"]) {
+    for (const which of ["kind != 'operator' AND state != 'failed'", "kind != 'operator' AND state = 'failed'", "kind = 'operator'"]) {
+      // Each row weighs 1, a digest 1 + its hosts: at most n - done rows are needed.
+      for (const r of this.stmt(pick.replace('%', which)).all(n - done) as { id: number; kind: NoticeKind; hosts: number }[]) {
+        if (done >= n) break;
+        remove.run(r.id);
+        done += 1 + (r.kind === 'abuse' ? r.hosts : 0);
+      }
       if (done >= n) break;
-      done += this.stmt(pick.replace('%', which)).run(n - done).changes;
     }
     return this.#deleted(done);
   }
@@ -274,5 +287,11 @@ export class Outbox {
     const out = Object.fromEntries(NOTICE_STATES.map((s) => [s, 0])) as Record<NoticeState, number>;
     for (const r of this.stmt('SELECT state, COUNT(*) AS n FROM notices GROUP BY state').all() as { state: NoticeState; n: number }[]) out[r.state] = r.n;
     return out;
+  }
+
+  /** When the next notice waiting for a retry is due (epoch ms), or null: the admin page shows it. */
+  nextRetryAt(): number | null {
+    const row = this.stmt("SELECT MIN(next_attempt_at) AS at FROM notices WHERE state = 'retrying'").get() as { at: number | null } | undefined;
+    return row?.at ?? null;
   }
 }

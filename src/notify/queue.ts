@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import type { Outbox } from './outbox.js';
 import type { ReverseDns } from './dns.js';
 import type { NoticeMetrics } from './metrics.js';
-import type { HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
+import type { BatchCounts, HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
 import { mergeIntoRow, type Handoff } from './handoff.js';
 import { admitExposure, type ExposureFacts, type OperatorHandoff, type OperatorOutcome } from './operator.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
 import { buildRecipients } from './recipients.js';
+import type { AbuseTier } from './abuse.js';
 
 export interface QueueConfig {
   rules: EligibilityRules;
@@ -22,6 +23,8 @@ export interface QueueConfig {
   maxRows: number;
   /** False under `--notify off`: offender rows (of earlier runs) get no lookups; only operator mail is written. */
   offenders: boolean;
+  /** `--notice-tiers` has host: each offender gets its own notice (today's, the 2001 recipients). */
+  hostTier: boolean;
 }
 
 /** Operator mail about exposures (`--operator-email`): its hand-off and its recipient. */
@@ -43,6 +46,10 @@ export interface QueueDeps {
   onHostname?: (ip: string, hostname: string) => void;
   /** Called when a notice becomes ready to send. */
   onReady: () => void;
+  /** The abuse tier (`--notice-tiers` has abuse): hosts for the digests, decided in the same batches. */
+  abuse?: AbuseTier;
+  /** The address's network (AS, organisation, country), when the offender store knows it. */
+  networkOf?: (ip: string) => NoticeFacts['network'];
   /** Fleet mode's shared per-domain cap (see NoticeGate); null: the local cap alone decides. */
   domainsAllowed?: (domains: readonly string[]) => Promise<boolean | null>;
   now?: () => number;
@@ -57,6 +64,8 @@ export const DISK_RETRY_MS = 5_000;
 interface Tally {
   suppressed: SuppressionReason[];
   operator: Array<{ outcome: OperatorOutcome; facts: ExposureFacts }>;
+  /** Hosts the abuse tier had no room for. */
+  abuseFull: number;
 }
 
 /**
@@ -72,6 +81,8 @@ export class NoticeQueue {
   private draining = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Lookups wait for this after a failed write: a full disk must not make them spin. */
+  private lookupTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps, private readonly operator?: OperatorIntake) {
@@ -93,6 +104,7 @@ export class NoticeQueue {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.lookupTimer);
     this.retryTimer = undefined;
   }
 
@@ -131,14 +143,21 @@ export class NoticeQueue {
     const exposures = this.operator?.handoff.take(DRAIN_BATCH) ?? [];
     const batch = this.handoff.take(DRAIN_BATCH);
     if (batch.length === 0 && exposures.length === 0) return true;
-    const tally: Tally = { suppressed: [], operator: [] };
+    const tally: Tally = { suppressed: [], operator: [], abuseFull: 0 };
     try {
       box.transaction(() => {
         // Operator mail first, outside every offender cap (the outbox-full one too: it is bounded per day).
         for (const facts of exposures) tally.operator.push({ facts, outcome: this.admitExposure(box, facts) });
         // Counted once per batch, then kept exact by counting our own inserts.
-        const counts = { hour: box.countSince(this.now() - HOUR), active: box.activeCount() };
-        for (const f of batch) this.admit(box, f, counts, tally);
+        // Rows that may not be evicted (notices that may still be sent, hosts waiting for a digest)
+        // share --outbox-max-rows, whichever tier wrote them.
+        const abuse = this.deps.abuse;
+        const counts: BatchCounts = { hour: box.countSince(this.now() - HOUR), held: box.activeCount() + (abuse ? box.abuse.heldEntries() : 0), pending: abuse ? box.abuse.pendingCount() : 0 };
+        for (const f of batch) {
+          f.network ??= this.deps.networkOf?.(f.ip);
+          if (this.config.hostTier) this.admit(box, f, counts, tally);
+          if (abuse?.admit(box, f, this.now(), counts) === 'full') tally.abuseFull++;
+        }
         const excess = box.heldRows() - this.config.maxRows;
         if (excess > 0) box.evict(excess);
       });
@@ -150,8 +169,10 @@ export class NoticeQueue {
       return false;
     }
     for (const reason of tally.suppressed) this.deps.metrics.suppressed(reason);
+    if (tally.abuseFull > 0) this.deps.metrics.dropped('digest-full', tally.abuseFull);
     this.recordOperator(tally.operator);
     this.deps.onWriteOk();
+    this.deps.abuse?.lookupMore();
     return true;
   }
 
@@ -176,7 +197,7 @@ export class NoticeQueue {
     if (ready) this.deps.onReady();
   }
 
-  private admit(box: Outbox, facts: NoticeFacts, counts: { hour: number; active: number }, tally: Tally): void {
+  private admit(box: Outbox, facts: NoticeFacts, counts: BatchCounts, tally: Tally): void {
     const now = this.now();
     const latest = box.latestFor(facts.ip, now - this.config.intervalMs);
     if (latest) {
@@ -188,7 +209,7 @@ export class NoticeQueue {
     const reason = this.suppression(facts.ip, counts);
     if (reason === null) {
       counts.hour++;
-      counts.active++;
+      counts.held++;
     } else tally.suppressed.push(reason);
     box.insert({
       facts, state: reason === null ? 'queued' : 'suppressed', reason, now,
@@ -197,9 +218,9 @@ export class NoticeQueue {
     });
   }
 
-  private suppression(ip: string, counts: { hour: number; active: number }): SuppressionReason | null {
+  private suppression(ip: string, counts: BatchCounts): SuppressionReason | null {
     if (!eligibility(ip, this.config.rules).ok) return 'not-eligible';
-    if (counts.active >= this.config.maxRows) return 'outbox-full';
+    if (counts.held >= this.config.maxRows) return 'outbox-full';
     if (globalCap({ lastHour: counts.hour, maxPerHour: this.config.maxPerHour })) return 'hourly-cap';
     return null;
   }
@@ -220,13 +241,31 @@ export class NoticeQueue {
       this.looking.add(row.id);
       this.deps.dns
         .lookup(row.ip)
-        .then((host) => this.resolved(row.id, host))
-        .catch((err: unknown) => this.deps.onWriteError(err))
-        .finally(() => {
+        .then(async (host) => {
+          await this.resolved(row.id, host);
+          return true;
+        })
+        .catch((err: unknown) => {
+          this.deps.onWriteError(err);
+          return false;
+        })
+        .then((written) => {
           this.looking.delete(row.id);
-          this.lookupMore();
+          // After a failed write the same rows would be due at once (their answers are cached):
+          // wait for the disk instead of spinning on it.
+          if (written) this.lookupMore();
+          else this.lookupLater();
         });
     }
+  }
+
+  private lookupLater(): void {
+    if (this.stopped || this.lookupTimer !== undefined) return;
+    this.lookupTimer = setTimeout(() => {
+      this.lookupTimer = undefined;
+      this.lookupMore();
+    }, DISK_RETRY_MS);
+    this.lookupTimer.unref();
   }
 
   private async resolved(id: number, host: HostLookup): Promise<void> {
@@ -252,7 +291,7 @@ export class NoticeQueue {
   }
 }
 
-function newMessageId(from: string): string {
+export function newMessageId(from: string): string {
   const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'wormwatch.invalid';
   return `<${randomUUID()}@${domain}>`;
 }

@@ -1,8 +1,10 @@
-import type { HostLookup, NoticeFacts, NoticeRow, RenderedMessage, SignatureSnapshot } from './types.js';
+import type { HostLookup, NetworkFacts, NoticeFacts, NoticeRow, RenderedMessage, SignatureSnapshot } from './types.js';
 import { MAX_SAMPLES } from './types.js';
 import { buildRecipients, type RecipientPlan } from './recipients.js';
 import { hostOf, parseSamples } from './row.js';
 import { sanitiseLine } from '../detect/sanitise.js';
+import { addSample } from './handoff.js';
+import { formatGeoInfo } from '../geoip/records.js';
 
 /** The parts of the options a message depends on. */
 export interface RenderSettings {
@@ -26,6 +28,7 @@ export interface RenderInput {
 }
 
 const SAMPLE_MAX = 200;
+const NO_NETWORK = { asn: null, asOrg: null, country: null };
 
 /**
  * Any text that goes into a header: control characters (CR, LF, NUL, ...) and Unicode line
@@ -41,10 +44,17 @@ export function sanitiseSample(line: string): string {
 }
 
 /** Merges one more hit into the facts (pure; returns a new object). */
-export function mergeHit(f: NoticeFacts, at: number, requestLine: string): NoticeFacts {
-  let samples = f.samples;
-  if (samples.length < MAX_SAMPLES && !samples.includes(requestLine)) samples = [...samples, requestLine];
-  return { ...f, hits: f.hits + 1, firstSeen: Math.min(f.firstSeen, at), lastSeen: Math.max(f.lastSeen, at), samples };
+export function mergeHit<F extends NoticeFacts>(f: F, at: number, requestLine: string): F {
+  const out: F = { ...f, hits: f.hits + 1, firstSeen: Math.min(f.firstSeen, at), lastSeen: Math.max(f.lastSeen, at) };
+  addSample(out, at, requestLine);
+  return out;
+}
+
+/** `45.33.32.156 (AS63949, Akamai Connected Cloud, US)`: the address and what is known of its network. */
+export function machineOf(ip: string, network: NetworkFacts, hostname: string | null = null): string {
+  const geo = formatGeoInfo(network).slice(1, -1);
+  const about = [hostname, geo ? headerSafe(geo, 200) : null].filter((x): x is string => x !== null && x !== '');
+  return about.length > 0 ? `${ip} (${about.join('; ')})` : ip;
 }
 
 export function subjectOf(facts: NoticeFacts, hostname: string | null): string {
@@ -62,7 +72,10 @@ export function utc(ms: number): string {
  * own, so every retry of one notice is the same message.
  */
 export function renderNotice(row: NoticeRow, text: SignatureSnapshot, templates: readonly string[], s: RenderSettings): RenderedMessage {
-  const facts: NoticeFacts = { ip: row.ip, signature: text, firstSeen: row.first_seen, lastSeen: row.last_seen, hits: row.hits, samples: parseSamples(row.samples) };
+  const facts: NoticeFacts = {
+    ip: row.ip, signature: text, firstSeen: row.first_seen, lastSeen: row.last_seen, hits: row.hits, samples: parseSamples(row.samples),
+    network: { asn: row.asn ?? null, asOrg: row.as_org ?? null, country: row.country ?? null },
+  };
   const host = hostOf(row);
   const recipients = buildRecipients(templates, row.ip, host === null ? null : host.hostname);
   const messageId = row.message_id ?? `<notice-${row.id}@wormwatch.invalid>`;
@@ -92,8 +105,7 @@ export function renderMessage(input: RenderInput, s: RenderSettings): RenderedMe
 
 function renderBody(input: RenderInput, s: RenderSettings): string {
   const { facts } = input;
-  const hostname = input.host?.hostname ?? null;
-  const who = hostname ? `${facts.ip} (${hostname})` : facts.ip;
+  const who = machineOf(facts.ip, facts.network ?? NO_NETWORK, input.host?.hostname ?? null);
   const lines = [
     'Hello,',
     '',

@@ -25,10 +25,18 @@ export function summarise(r: NoticeRow) {
     nextAttemptAt: (r.state === 'retrying' || r.state === 'queued') && r.next_attempt_at !== null ? new Date(r.next_attempt_at).toISOString() : null,
     sentAt: r.sent_at === null ? null : new Date(r.sent_at).toISOString(),
     smtpReply: r.smtp_reply,
-    /** Operator mail: the exposed path, its status and who is told (null for offender notices). */
+    /** Operator mail: the exposed path, its status and who is told (null for offender notices); a digest: its abuse mailbox. */
     path: r.path,
     status: r.status,
     recipient: r.recipient,
+    /** An abuse digest: the hosts it lists, those seen after it was full, and whether it still takes hosts (open until it is due). */
+    hosts: r.hosts ?? null,
+    unlisted: r.unlisted ?? null,
+    open: r.kind === 'abuse' ? r.host_status === 'open' : null,
+    /** The offender's network when queued (`--geoip`). */
+    asn: r.asn ?? null,
+    asOrg: r.as_org ?? null,
+    country: r.country ?? null,
   };
 }
 

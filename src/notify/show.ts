@@ -28,7 +28,19 @@ export function showMessage(message: RenderedMessage): string {
     '',
     message.text.replace(/\n$/, ''),
     '',
-    'Parts: text/plain (above)',
+    ...partsOf(message),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The parts of the message, listed (the text is printed above; the others are named, not printed). */
+export function partsOf(message: RenderedMessage): string[] {
+  const others = message.attachments ?? [];
+  if (others.length === 0) return ['Parts: text/plain (above)'];
+  const lines = (text: string) => text.replace(/\n$/, '').split('\n').length;
+  return [
+    `Parts (${1 + others.length}, multipart/mixed):`,
+    '  1. text/plain (above)',
+    ...others.map((p, i) => `  ${i + 2}. ${p.filename}: ${p.contentType}, ${lines(p.content)} lines, ${Buffer.byteLength(p.content)} bytes`),
+  ];
 }

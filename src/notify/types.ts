@@ -3,10 +3,13 @@ export type NoticeState = 'queued' | 'sending' | 'sent' | 'retrying' | 'failed' 
 
 export const NOTICE_STATES: readonly NoticeState[] = ['queued', 'sending', 'sent', 'retrying', 'failed', 'suppressed'];
 
-/** Who a notice is for: an offending host's administrators, or this site's operator (an exposure). */
-export type NoticeKind = 'offender' | 'operator';
+/**
+ * Who a notice is for: an offending host's administrators (the host tier), this site's operator
+ * (an exposure), or the abuse desk of the offenders' network (the abuse tier: a digest).
+ */
+export type NoticeKind = 'offender' | 'operator' | 'abuse';
 
-export const NOTICE_KINDS: readonly NoticeKind[] = ['offender', 'operator'];
+export const NOTICE_KINDS: readonly NoticeKind[] = ['offender', 'operator', 'abuse'];
 
 /** What the catalogue said about the signature, frozen when the notice is queued. */
 export interface SignatureSnapshot {
@@ -14,6 +17,22 @@ export interface SignatureSnapshot {
   title: string;
   description: string;
   references: string[];
+  /** The catalogue family (`codered`, `hunt`, ...): the X-ARF category of a digest. Absent in older rows. */
+  family?: string;
+}
+
+/** A signature as a digest lists it: id, title and family. */
+export interface SignatureRef {
+  id: string;
+  title: string;
+  family: string;
+}
+
+/** The network an address is announced from (`--geoip`), each part null when unknown. */
+export interface NetworkFacts {
+  asn: number | null;
+  asOrg: string | null;
+  country: string | null;
 }
 
 /** Everything a notice says about one offender address, merged over its hits. */
@@ -25,12 +44,29 @@ export interface NoticeFacts {
   hits: number;
   /** Sanitised request lines, at most MAX_SAMPLES. */
   samples: string[];
+  /** When each sample was first seen (parallel to `samples`): the CLF evidence of a digest. */
+  sampleTimes?: number[];
+  /** Other signatures the address matched, besides `signature` (at most MAX_SIGNATURES - 1). */
+  others?: SignatureRef[];
+  /** The address's network (AS, organisation, country), when the offender store knows it. */
+  network?: NetworkFacts;
 }
 
 /** Outcome of the reverse lookup: a forward-confirmed name, or why there is none. */
 export type HostLookup = { hostname: string } | { hostname: null; reason: string };
 
 /** A rendered message, in nodemailer's mail-option shape (stored as JSON; sent as is). */
+/**
+ * A MIME part after the text, in nodemailer's attachment shape: `raw` is sent as is (7bit text,
+ * never re-encoded); the other fields describe it for `notices show`.
+ */
+export interface MessagePart {
+  filename: string;
+  content: string;
+  contentType: string;
+  raw: string;
+}
+
 export interface RenderedMessage {
   from: string;
   replyTo?: string;
@@ -42,6 +78,8 @@ export interface RenderedMessage {
   messageId: string;
   date: string;
   headers: Record<string, string>;
+  /** Parts after the text: the X-ARF report and its evidence, or a digest's CLF evidence. */
+  attachments?: MessagePart[];
 }
 
 export interface NoticeRow {
@@ -75,8 +113,15 @@ export interface NoticeRow {
   /** Operator mail: the exposed path (sanitised when detected) and its status; NULL for an offender notice. */
   path: string | null;
   status: number | null;
-  /** Operator mail: the address it is (or was) sent to (`--operator-email` when queued); NULL for an offender notice. */
+  /** Operator mail: the address it is (or was) sent to (`--operator-email` when queued); an abuse digest: the abuse mailbox. */
   recipient: string | null;
+  /** The offender's network when queued (`--geoip`); NULL when unknown, and on digests (each host has its own). */
+  asn: number | null;
+  as_org: string | null;
+  country: string | null;
+  /** An abuse digest: the hosts it lists, and those seen after it held DIGEST_MAX_HOSTS; NULL otherwise. */
+  hosts: number | null;
+  unlisted: number | null;
 }
 
 /** Why a notice was kept but not sent: a small fixed set (also a metrics label). */
@@ -90,3 +135,16 @@ export const SUPPRESSION_TEXT: Record<SuppressionReason, string> = {
 };
 
 export const MAX_SAMPLES = 5;
+/** Distinct signatures remembered per address in the hand-off and per digest entry. */
+export const MAX_SIGNATURES = 10;
+
+/**
+ * Counted once per batch, then kept exact by the batch's own inserts: notices in the last hour
+ * (the hourly cap), rows that may not be evicted (`--outbox-max-rows`), hosts waiting for their
+ * RDAP lookup (ABUSE_PENDING_MAX).
+ */
+export interface BatchCounts {
+  hour: number;
+  held: number;
+  pending: number;
+}

@@ -106,11 +106,12 @@ export function renderXarf(input: XarfInput): XarfParts {
     headers: { 'X-ARF': 'YES', 'X-XARF': 'PLAIN', 'Auto-Submitted': 'auto-generated' },
     subject: `abuse report about ${input.sourceIp} - ${isoSeconds(input.lastSeen)}`,
     report,
-    attachments: [part('report.txt', yamlReport(report)), part('logfile.log', `${evidence.join('\n')}\n`)],
+    attachments: [textPart('report.txt', yamlReport(report)), textPart('logfile.log', `${evidence.join('\n')}\n`)],
   };
 }
 
-function part(filename: string, content: string): XarfAttachment {
+/** One 7bit text/plain part, inline, sent as written (the X-ARF parts, a digest's evidence.log). */
+export function textPart(filename: string, content: string): XarfAttachment {
   const contentType = 'text/plain; charset=utf-8';
   const raw = [`Content-Type: ${contentType}; name="${filename}"`, 'Content-Transfer-Encoding: 7bit', `Content-Disposition: inline; filename="${filename}"`, '', content.replace(/\n/g, '\r\n')].join('\r\n');
   return { filename, content, contentType, contentTransferEncoding: '7bit', contentDisposition: 'inline', raw };

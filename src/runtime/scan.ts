@@ -7,6 +7,7 @@ import type { OffenderStore } from '../offenders/store.js';
 import type { ExtensionFactory, WormwatchExtension } from './extension.js';
 import { defaultExtensions } from './extensions/index.js';
 import { geoFor } from './geo.js';
+import type { NetworkOf } from '../offenders/store.js';
 import { createHub } from './hub.js';
 
 /**
@@ -23,6 +24,8 @@ export interface ScanRuntime {
   onNotFound(ip: string, request: NormalisedRequest, at: Date): void;
   /** Hears every detection, those found by extensions (storms) included. */
   subscribe(listener: DetectionListener): void;
+  /** The geoip lookup, when `--geoip` is on: the summary's networks and countries. */
+  networkOf?: (ip: string) => NetworkOf;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function startScan(options: Options, start: ScanStart): Promise<Sca
   return {
     engine: hub.engine, offenders: hub.offenders, metrics: hub.metrics,
     onDetection: hub.onDetection, onNotFound: hub.onNotFound, subscribe: hub.subscribe,
+    ...(geo ? { networkOf: (ip: string) => geo.lookup(ip) } : {}),
     stop: hub.stopExtensions,
   };
 }

@@ -8,6 +8,7 @@ import type { ClientField } from './client.js';
 import { lineInput, type LineInput } from './input.js';
 import type { FormatName } from './record.js';
 import { ScanTally, type FileSummary, type ScanSummary } from './summary.js';
+import type { NetworkLookup } from './networks.js';
 
 export type { ScanSummary, FileSummary } from './summary.js';
 export type { ScanDeps } from './file-scan.js';
@@ -34,6 +35,8 @@ export interface ScanRunOptions {
   onProgress?: (progress: ScanProgress) => void;
   /** Entries in `topOffenders`. Default 10. */
   topOffenders?: number;
+  /** The geoip lookup (`--geoip`): networks and countries in the summary. */
+  networkOf?: NetworkLookup;
 }
 
 export interface ScanProgress {
@@ -68,7 +71,7 @@ export async function runScan(options: ScanRunOptions, deps: ScanDeps & ScanSubs
   } else {
     for (const file of options.files) await readOnce(file, options, input, classifier, fileDeps, tally);
   }
-  return tally.summary(options.topOffenders);
+  return tally.summary(options.topOffenders, options.networkOf);
 }
 
 export interface ScanSubscription {

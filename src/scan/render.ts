@@ -1,6 +1,7 @@
 import { MAX_EXPOSED_PATHS, type ExposedPath, type ExposureReport } from './exposures.js';
 import type { ScanProgress } from './index.js';
 import type { ScanSummary } from './summary.js';
+import { networkLabel } from './networks.js';
 
 /** The human summary `wormwatch scan` prints; exposures first, since they are what to act on. */
 export function renderSummary(s: ScanSummary): string {
@@ -21,9 +22,28 @@ export function renderSummary(s: ScanSummary): string {
     out.push('', 'By signature:');
     for (const [id, e] of Object.entries(s.detections.bySignature)) out.push(`  ${id.padEnd(32)} ${n(e.count).padStart(9)}  ${e.title}`);
     out.push('', 'Top offenders:');
-    for (const o of s.topOffenders) out.push(`  ${o.ip.padEnd(40)} ${n(o.detections).padStart(7)}  ${o.families.join(', ')}`);
+    for (const o of s.topOffenders) {
+      const network = networkLabel(o);
+      out.push(`  ${o.ip.padEnd(40)} ${n(o.detections).padStart(7)}  ${o.families.join(', ')}${network ? `  (${network})` : ''}`);
+    }
+    out.push(...networkLines(s));
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The top networks and countries (with `--geoip`), by offending addresses. */
+function networkLines(s: ScanSummary): string[] {
+  const out: string[] = [];
+  const count = (value: number): string => `${n(value)} address${value === 1 ? '' : 'es'}`;
+  if (s.topNetworks.length > 0) {
+    out.push('', 'Top networks (offending addresses, detections):');
+    for (const r of s.topNetworks) out.push(`  ${networkLabel({ asn: r.asn, asOrg: r.asOrg }).padEnd(48)} ${count(r.addresses).padStart(15)} ${n(r.detections).padStart(9)}`);
+  }
+  if (s.topCountries.length > 0) {
+    out.push('', 'Top countries (offending addresses, detections):');
+    for (const r of s.topCountries) out.push(`  ${r.country.padEnd(4)} ${count(r.addresses).padStart(15)} ${n(r.detections).padStart(9)}`);
+  }
+  return out;
 }
 
 /** `EXPOSED: …` and a line per path, then a blank line; nothing when there are none. */

@@ -2,6 +2,7 @@ import { sanitiseLine } from '../detect/sanitise.js';
 import type { FormatName } from './record.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import { ExposureTally, type ExposureReport } from './exposures.js';
+import { topNetworks, type CountryRow, type NetworkLookup, type NetworkRow } from './networks.js';
 
 /** Unparsable lines shown in the summary (all are counted). */
 export const UNPARSABLE_SAMPLES = 5;
@@ -36,7 +37,11 @@ export interface ScanSummary {
     byStage: Record<string, number>;
     bySignature: Record<string, { family: string; title: string; count: number }>;
   };
-  topOffenders: { ip: string; detections: number; families: string[] }[];
+  /** With `--geoip`, each offender's network and country (null when the databases do not know it). */
+  topOffenders: { ip: string; detections: number; families: string[]; asn?: number | null; asOrg?: string | null; country?: string | null }[];
+  /** With `--geoip`: the autonomous systems and countries holding the most offending addresses. */
+  topNetworks: NetworkRow[];
+  topCountries: CountryRow[];
   seconds: number;
   linesPerSecond: number;
 }
@@ -90,7 +95,9 @@ export class ScanTally {
     }
   }
 
-  summary(topOffenders = 10): ScanSummary {
+  /** `lookup`: the geoip lookup (`--geoip`), for the networks and countries; without it they are empty. */
+  summary(topOffenders = 10, lookup?: NetworkLookup): ScanSummary {
+    const grouped = lookup ? topNetworks(this.byAddress, lookup) : undefined;
     const seconds = Number(process.hrtime.bigint() - this.started) / 1e9;
     const sum = (key: 'lines' | 'records' | 'skipped' | 'unparsable') => this.files.reduce((n, f) => n + f[key], 0);
     const lines = sum('lines');
@@ -111,7 +118,12 @@ export class ScanTally {
       topOffenders: [...this.byAddress]
         .sort((a, b) => b[1].detections - a[1].detections)
         .slice(0, topOffenders)
-        .map(([ip, o]) => ({ ip, detections: o.detections, families: [...o.families].sort() })),
+        .map(([ip, o]) => {
+          const info = grouped?.networkOf.get(ip);
+          return { ip, detections: o.detections, families: [...o.families].sort(), ...(info ? { asn: info.asn, asOrg: info.asOrg, country: info.country } : {}) };
+        }),
+      topNetworks: grouped?.networks ?? [],
+      topCountries: grouped?.countries ?? [],
       seconds,
       linesPerSecond: seconds > 0 ? Math.round(lines / seconds) : 0,
     };

@@ -18,7 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   fleet: ['.', 'admin', 'bans', 'config', 'detect', 'notify', 'offenders'],
   geoip: ['.'],
   njs: ['detect'],
-  notify: ['.', 'admin', 'config', 'detect', 'storage'],
+  notify: ['.', 'admin', 'config', 'detect', 'storage', 'rdap', 'geoip'],
   offenders: ['.', 'admin', 'detect'],
   proxy: ['.', 'config', 'detect'],
   rdap: [],

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
+import { assertServeFlagsStayLocal } from '../helpers/notice-guard.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -20,7 +21,12 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/**
+ * A `serve` that will listen (not `--check-config` or a refused flag) must keep its notices on
+ * loopback: the notice guard fails the test before the child starts (see notice-guard.ts).
+ */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): ChildProcess {
+  if (args[0] === 'serve' && args.includes('--listen') && !args.includes('--check-config')) assertServeFlagsStayLocal(args);
   return spawn(process.execPath, [...GUARDED_NODE_ARGS, MAIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 

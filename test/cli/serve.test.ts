@@ -61,7 +61,7 @@ describe('wormwatch serve', function () {
   it('on SIGTERM turns not-ready, lets the in-flight request finish, and exits 0', async () => {
     const upstream = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
     const child = spawnCli(
-      ['serve', '--upstream', upstream, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-grace', '30s'],
+      ['serve', '--upstream', upstream, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-grace', '30s', '--notify', 'off'],
       cleanEnv({ WORMWATCH_DATA_DIR: dataDir }),
     );
     const exited = finished(child);

@@ -96,7 +96,7 @@ describe('wormwatch serve --workers 2', function () {
   it('forwards through both workers, reports to one admin server, reloads them, and drains them on SIGTERM', async () => {
     const upstream = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
     const child = spawnCli(
-      ['serve', '--workers', '2', '--upstream', upstream, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-grace', '30s'],
+      ['serve', '--workers', '2', '--upstream', upstream, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--shutdown-grace', '30s', '--notify', 'off'],
       cleanEnv({ WORMWATCH_DATA_DIR: dataDir }),
     );
     const exited = finished(child);

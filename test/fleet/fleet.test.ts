@@ -44,7 +44,7 @@ describe('fleet: three serve replicas, one Redis, real SMTP (the whole story)', 
       dirs.push(dir);
       return startServe({
         upstream: origin.url, 'redis-url': redis.url, 'replica-name': name, 'data-dir': dir, mode: 'block', 'ban-ttl': '1h', 'ban-on': 'storm',
-        notify: 'smtp', 'smtp-url': smtp.url, 'smtp-rate-limit': '1000', 'notice-from': 'wormwatch@example.org', 'notice-allow-private': '198.51.100.0/24',
+        notify: 'smtp', 'notice-tiers': 'host', 'smtp-url': smtp.url, 'smtp-rate-limit': '1000', 'notice-from': 'wormwatch@example.org', 'notice-allow-private': '198.51.100.0/24',
         'dns-server': dns.server, 'dns-timeout': '300ms', geoip: 'false',
       });
     }));

@@ -46,7 +46,7 @@ describe('fleet: the notice stream and `wormwatch mailer` (real Redis, SMTP and 
     mailers = [];
     // Sidecars without SMTP credentials: the winner of each claim queues its notice in the stream.
     for (const name of ['r1', 'r2', 'r3']) {
-      apps.push(await startApp({ upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'outbox', noticeAllowPrivate: '198.51.100.0/24', noticeFrom: 'wormwatch@example.org', dnsServer: dns.server }));
+      apps.push(await startApp({ upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'outbox', noticeTiers: 'host', noticeAllowPrivate: '198.51.100.0/24', noticeFrom: 'wormwatch@example.org', dnsServer: dns.server }));
     }
     await eventually(async () => (await Promise.all(apps.map((a) => a.metric('wormwatch_redis_up')))).every((v) => v === 1), 5000, 'all up');
   });

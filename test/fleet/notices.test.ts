@@ -20,7 +20,7 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     for (const name of ['r1', 'r2', 'r3']) {
       apps.push(await startApp({
         upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name,
-        notify: 'smtp', smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', noticeAllowPrivate: '198.51.100.0/24,203.0.113.0/24',
+        notify: 'smtp', noticeTiers: 'host', smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', noticeAllowPrivate: '198.51.100.0/24,203.0.113.0/24',
         dnsServer: dns.server, dnsTimeout: '300ms', ...flags,
       }));
     }
@@ -65,6 +65,20 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     await eventually(async () => (await sum(apps, 'wormwatch_notices_suppressed_total', { reason: 'domain-cap' })) === 2, 5000, 'two over the domain cap');
     await settle(300);
     assert.equal(smtp.received.length, 1, 'one mail to example.net in the hour, whichever replica sent it');
+  });
+
+  it('with the abuse tier on (the default tiers), the winner keeps the notice in its own outbox for both tiers; the stream stays empty', async () => {
+    for (const name of ['r1', 'r2', 'r3']) {
+      apps.push(await startApp({
+        upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'outbox', noticeAllowPrivate: '198.51.100.0/24',
+        dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl: 'http://127.0.0.1:9/', // refused at once: nothing leaves loopback
+      }));
+    }
+    await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
+    await Promise.all(apps.map((a) => send(a.url, CODERED, from('198.51.100.8'))));
+    await eventually(async () => (await sum(apps, 'wormwatch_notices_duplicate_total')) === 2, 5000, 'two duplicates');
+    await eventually(async () => (await sum(apps, 'wormwatch_notices_total', { result: 'queued' })) === 1, 5000, 'one notice queued, in one outbox');
+    assert.equal(await redis.client.exists('ww:notices'), 0, 'no stream: the abuse tier reads the local outbox');
   });
 
   it('with Redis down each replica dedupes alone (and every request is served); its claims are recorded when Redis returns', async () => {

@@ -16,6 +16,7 @@ import { loadOptions } from '../../src/config/load.js';
 import type { Options } from '../../src/config/options.js';
 import { createLogger } from '../../src/log.js';
 import { startWormwatch, type StartOptions, type Wormwatch } from '../../src/runtime/serve.js';
+import { assertNoticesStayLocal } from './notice-guard.js';
 
 export interface TestApp {
   app: Wormwatch;
@@ -36,6 +37,7 @@ export interface TestApp {
 export async function startApp(flags: Partial<Record<keyof Options, unknown>>, start: StartOptions = {}): Promise<TestApp> {
   const dataDir = typeof flags.dataDir === 'string' ? flags.dataDir : mkdtempSync(join(tmpdir(), 'wormwatch-app-'));
   const options = loadOptions({ env: {}, flags: { listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', notify: 'off', logLevel: 'info', ...flags, dataDir } });
+  assertNoticesStayLocal(options);
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger(options.logLevel, { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) });
   const app = await startWormwatch(options, { logger, ...start });

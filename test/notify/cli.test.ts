@@ -10,6 +10,7 @@ import { notifyExtension } from '../../src/runtime/extensions/notify.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { CLI, ROOT, noticeOptions, startDns, startSmtp, tempDir, waitFor, type TestDns, type TestSmtp } from './support.js';
+import { stayingLocal } from '../helpers/notice-guard.js';
 
 // Offender addresses are DATA only (X-Forwarded-For from 127.0.0.1); DNS and SMTP are on loopback.
 // The server runs in this process (the same startWormwatch as `serve`; the crash test runs the
@@ -40,10 +41,10 @@ describe('wormwatch notices, against a running server\'s outbox', function () {
     origin = await startOrigin();
     dns = await startDns({});
     smtp = await startSmtp('permfail');
-    ww = await startWormwatch(noticeOptions({
+    ww = await startWormwatch(stayingLocal(noticeOptions({
       upstream: origin.url, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', trustProxy: '127.0.0.1/32',
       dataDir: dir.path, smtpUrl: smtp.url, dnsServer: dns.server, dnsTimeout: '300ms', smtpRateLimit: 1000,
-    }), { logger: createLogger('silent'), extensions: [notifyExtension] });
+    })), { logger: createLogger('silent'), extensions: [notifyExtension] });
     for (const ip of IPS) {
       const res = await fetch(`http://127.0.0.1:${ww.proxyAddress.port}${probe}`, { headers: { 'x-forwarded-for': ip } });
       assert.equal(res.status, 200);

@@ -10,7 +10,7 @@ import { startScan } from '../../src/runtime/scan.js';
 import { runCli } from '../cli/run-cli.js';
 import { eventually, send, startApp, type TestApp } from '../helpers/app.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
-import { exposure, noticeOptions, startDns, startSmtp, tempDir, waitFor, type ReceivedMail, type TestDns, type TestSmtp } from './support.js';
+import { exposure, NO_RDAP, noticeOptions, startDns, startSmtp, tempDir, waitFor, type ReceivedMail, type TestDns, type TestSmtp } from './support.js';
 
 // Every server here is on 127.0.0.1: the origin, wormwatch, the SMTP server and the DNS server.
 // Source addresses are DATA only (X-Forwarded-For from 127.0.0.1, a --trust-proxy peer).
@@ -37,7 +37,7 @@ describe('operator mail: an exposure mails --operator-email at once (real origin
   const flags = (more: Record<string, unknown> = {}) => ({
     upstream: origin.url, trustProxy: '127.0.0.1', notify: 'smtp', smtpUrl: smtp.url, operatorEmail: 'ops@example.net',
     noticeFrom: 'wormwatch@example.org', noticeRetryBase: '50ms', noticeRetryMax: '200ms', smtpRateLimit: 1000,
-    dnsServer: dns.server, dnsTimeout: '300ms', ...more,
+    dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl: NO_RDAP, ...more,
   });
   async function start(more: Record<string, unknown> = {}): Promise<TestApp> {
     app = await startApp(flags(more));
@@ -201,7 +201,7 @@ describe('operator mail configuration', function () {
     assert.equal(run.code, 2, run.stdout + run.stderr);
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     assert.match(run.stderr, /--operator-email needs --smtp-url.*add --smtp-url smtp:\/\//);
-    await assert.rejects(startApp({ upstream: 'http://127.0.0.1:1', notify: 'outbox', operatorEmail: 'ops@example.net' }), (e: unknown) => e instanceof ConfigError && /--operator-email/.test(e.message));
+    await assert.rejects(startApp({ upstream: 'http://127.0.0.1:1', notify: 'outbox', operatorEmail: 'ops@example.net', dnsServer: '127.0.0.1:9', rdapUrl: NO_RDAP }), (e: unknown) => e instanceof ConfigError && /--operator-email/.test(e.message));
   });
 
   it('accepts --operator-email with --smtp-url under --notify off', async () => {

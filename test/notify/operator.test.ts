@@ -17,7 +17,7 @@ function operatorRow(over: Partial<NoticeRow>): NoticeRow {
     id: 1, ip: '198.51.100.7', state: 'queued', reason: null, signature: 'probe-dotenv', text_id: null, hits: 1, first_seen: DAY, last_seen: DAY,
     samples: '["GET /.env HTTP/1.1"]', hostname: null, host_status: null, message_id: '<m@example.org>', attempts: 0, created_at: DAY, updated_at: DAY,
     next_attempt_at: DAY, lease_until: null, deadline_at: null, sent_at: null, smtp_reply: null, kind: 'operator', path: '/.env', status: 200,
-    recipient: 'ops@example.net', ...over,
+    recipient: 'ops@example.net', asn: null, as_org: null, country: null, hosts: null, unlisted: null, ...over,
   };
 }
 

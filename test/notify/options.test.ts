@@ -49,7 +49,7 @@ describe('notice options', () => {
 
 describe('notifier start-up with an outbox that cannot be opened', () => {
   it('starts anyway (the proxy must not depend on its disk), reports the outbox down and keeps detections in memory', async () => {
-    const { notifier, metrics } = startNotifier(noticeOptions({ dataDir: '/dev/null/wormwatch' }));
+    const { notifier, metrics } = startNotifier(noticeOptions({ dataDir: '/dev/null/wormwatch', dnsServer: '127.0.0.1:9' }));
     await notifier.start();
     try {
       notifier.notify(detection('45.33.32.156'));

@@ -31,6 +31,7 @@ describe('the outbox stays bounded', function () {
   }
   /** Notices decided so far: every insert takes the next row id, evicted or not. */
   const decided = () => (outbox.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'notices'").get() as { seq: number } | undefined)?.seq ?? 0;
+  const droppedBy = async (reason: string) => (await metrics.registry.getSingleMetric('wormwatch_notices_dropped_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
   const suppressedBy = async (reason: string) => (await metrics.registry.getSingleMetric('wormwatch_notices_suppressed_total')!.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
 
   beforeEach(async () => {
@@ -45,7 +46,7 @@ describe('the outbox stays bounded', function () {
   });
 
   it('evicts the oldest suppressed rows first and never a queued one', async () => {
-    await run({ outboxMaxRows: 100, noticeMaxPerHour: 10 });
+    await run({ noticeTiers: 'host', outboxMaxRows: 100, noticeMaxPerHour: 10 });
     await feed(0, 300);
     const counts = outbox.countsByState();
     assert.equal(counts.queued, 10, 'the ten queued notices all kept');
@@ -55,7 +56,7 @@ describe('the outbox stays bounded', function () {
   });
 
   it('suppresses new notices with the reason outbox-full once queued notices fill it, and counts them', async () => {
-    await run({ outboxMaxRows: 100, noticeMaxPerHour: 1_000_000 });
+    await run({ noticeTiers: 'host', outboxMaxRows: 100, noticeMaxPerHour: 1_000_000 });
     await feed(0, 250);
     assert.equal(outbox.countsByState().queued, 100);
     assert.ok(outbox.rowCount() <= 100);
@@ -63,11 +64,22 @@ describe('the outbox stays bounded', function () {
   });
 
   it('keeps a suppressed notice in under 200 bytes of file, so 250,000 offenders fit in 50 MB', async () => {
-    await run({});
+    await run({ noticeTiers: 'host' });
     await feed(0, 20_000);
     outbox.db.pragma('wal_checkpoint(TRUNCATE)');
     const bytes = statSync(join(dir.path, 'outbox.sqlite')).size;
     assert.equal(outbox.countsByState().suppressed, 19_900);
     assert.ok(bytes / 20_000 < 200, `${bytes} bytes for 20,000 notices (${(bytes / 20_000).toFixed(0)} per row)`);
+  });
+
+  it('with both tiers, hosts waiting for their abuse contact share --outbox-max-rows with queued notices and are never evicted', async () => {
+    // RDAP points at a closed loopback port: every lookup fails, so every host keeps waiting.
+    await run({ outboxMaxRows: 100, noticeMaxPerHour: 30 });
+    await feed(0, 300);
+    const waiting = (outbox.db.prepare('SELECT COUNT(*) AS n FROM abuse_entries WHERE notice_id IS NULL').get() as { n: number }).n;
+    assert.equal(outbox.countsByState().queued, 30, 'the queued notices all kept');
+    assert.equal(waiting, 70, 'waiting hosts filled the rest of the rows, no more');
+    assert.ok(outbox.rowCount() <= 100, `${outbox.rowCount()} rows`);
+    assert.equal(await droppedBy('digest-full'), 230, 'every host the abuse tier had no room for is counted');
   });
 });

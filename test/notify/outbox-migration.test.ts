@@ -46,7 +46,7 @@ function writeV2(path: string, now: number): void {
   db.close();
 }
 
-describe('outbox migrations: every older layout opens as layout 3 without losing a notice', function () {
+describe('outbox migrations: every older layout opens as layout 4 without losing a notice', function () {
   this.timeout(60_000);
   let dir: ReturnType<typeof tempDir>;
   let dns: TestDns;
@@ -72,7 +72,7 @@ describe('outbox migrations: every older layout opens as layout 3 without losing
     }
   }
 
-  it('brings 0.1 (v1) to v3: the queued notice is sent with its Message-ID, the suppressed one keeps its facts, all are offender notices', async () => {
+  it('brings 0.1 (v1) to v4: the queued notice is sent with its Message-ID, the suppressed one keeps its facts, all are offender notices', async () => {
     const now = Date.now();
     const db = new Database(join(dir.path, 'outbox.sqlite'));
     db.exec(V1);
@@ -99,13 +99,13 @@ describe('outbox migrations: every older layout opens as layout 3 without losing
     });
   });
 
-  it('brings v2 to v3: rows keep their ids and states as offender notices, the queued one is sent, and operator mail can be queued beside them', async () => {
+  it('brings v2 to v4: rows keep their ids and states as offender notices, the queued one is sent, and operator mail can be queued beside them', async () => {
     const now = Date.now();
     writeV2(dir.path, now);
     await withNotifier({ operatorEmail: 'ops@example.net' }, async (notifier) => {
       const box = new Outbox(dir.path);
       try {
-        assert.equal(box.db.pragma('user_version', { simple: true }), 3);
+        assert.equal(box.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
         notifier.notify(exposure('198.51.100.60'));
         await waitFor(() => box.countsByState().sent === 3, 10_000, 'the v2 queued notice and the operator mail sent');
         const rows = box.list({ limit: 10 });
@@ -122,18 +122,45 @@ describe('outbox migrations: every older layout opens as layout 3 without losing
     });
   });
 
-  it('opens a v3 outbox that an older wormwatch marked v2 again (the columns are there already), losing nothing', () => {
+  it('brings v3 to v4: operator mail and offender notices keep their ids, kinds and states; the abuse tier can open a digest beside them', () => {
+    const now = Date.now();
+    writeV2(dir.path, now);
+    const db = new Database(join(dir.path, 'outbox.sqlite'));
+    db.exec(`ALTER TABLE notices ADD COLUMN kind TEXT NOT NULL DEFAULT 'offender'; ALTER TABLE notices ADD COLUMN path TEXT;
+      ALTER TABLE notices ADD COLUMN status INTEGER; ALTER TABLE notices ADD COLUMN recipient TEXT; PRAGMA user_version = 3;`);
+    db.prepare(`INSERT INTO notices (ip, state, signature, hits, first_seen, last_seen, samples, message_id, created_at, updated_at, next_attempt_at, deadline_at, kind, path, status, recipient)
+      VALUES ('198.51.100.62', 'queued', 'probe-dotenv', 1, ?, ?, '[]', '<op@example.org>', ?, ?, ?, ?, 'operator', '/.env', 200, 'ops@example.net')`).run(now, now, now, now, now, now + 1000);
+    db.close();
+    const box = new Outbox(dir.path);
+    try {
+      assert.equal(box.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      const rows = box.list({ limit: 10 });
+      assert.deepEqual(rows.map((r) => [r.id, r.kind, r.state, r.recipient, r.asn, r.hosts]), [
+        [4, 'operator', 'queued', 'ops@example.net', null, null], [3, 'offender', 'queued', null, null, null], [2, 'offender', 'suppressed', null, null, null], [1, 'offender', 'sent', null, null, null],
+      ]);
+      const digest = box.abuse.openNew('abuse@example.net', now, now + 1000, '<d@example.org>');
+      assert.equal(box.abuse.openDigest('abuse@example.net')?.id, digest);
+    } finally {
+      box.close();
+    }
+  });
+
+  it('opens a v4 outbox that an older wormwatch marked v2 again (the columns and tables are there already), losing nothing', () => {
     const now = Date.now();
     writeV2(dir.path, now);
     const first = new Outbox(dir.path);
     const facts = { ip: '198.51.100.61', signature: { id: 'probe-dotenv', title: 'Hunt for .env', description: 'd', references: [] }, firstSeen: now, lastSeen: now, hits: 1, samples: [] };
     first.insert({ facts, state: 'queued', reason: null, messageId: '<m@example.org>', now, deadline: now + 1000, operator: { path: '/.env', status: 200, recipient: 'ops@example.net' } });
+    const digest = first.abuse.openNew('abuse@example.net', now, now + 1000, '<d@example.org>');
+    const entry = first.abuse.addPending('45.33.32.170', { hits: 2, firstSeen: now, lastSeen: now, signatures: [], samples: [[now, 'GET /x HTTP/1.0']], network: { asn: null, asOrg: null, country: null } }, now);
+    first.abuse.list(entry, digest, 'NET-1 (45.33.32.0/24)', now);
     first.db.pragma('user_version = 2'); // what an older wormwatch's ensureSchema does to a layout it does not know
     first.close();
     const again = new Outbox(dir.path);
     try {
-      assert.equal(again.db.pragma('user_version', { simple: true }), 3);
-      assert.deepEqual(again.list({ limit: 10 }).map((r) => [r.kind, r.state]), [['operator', 'queued'], ['offender', 'queued'], ['offender', 'suppressed'], ['offender', 'sent']]);
+      assert.equal(again.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.deepEqual(again.list({ limit: 10 }).map((r) => [r.kind, r.state]), [['abuse', 'queued'], ['operator', 'queued'], ['offender', 'queued'], ['offender', 'suppressed'], ['offender', 'sent']]);
+      assert.deepEqual(again.abuse.entriesOf(digest, 10).map((e) => [e.ip, e.hits, e.network]), [['45.33.32.170', 2, 'NET-1 (45.33.32.0/24)']]);
     } finally {
       again.close();
     }

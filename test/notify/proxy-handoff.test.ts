@@ -6,6 +6,7 @@ import { notifyExtension } from '../../src/runtime/extensions/notify.js';
 import { Outbox } from '../../src/notify/outbox.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { noticeOptions, startDns, tempDir, waitFor, type TestDns } from './support.js';
+import { stayingLocal } from '../helpers/notice-guard.js';
 
 // The client address 45.33.32.156 is DATA only: it reaches the proxy as X-Forwarded-For from
 // 127.0.0.1, and its PTR query goes to the (hanging) DNS server on 127.0.0.1.
@@ -27,7 +28,7 @@ describe('notices behind the real proxy', () => {
       upstream: origin.url, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', trustProxy: '127.0.0.1/32',
       dataDir: dir.path, dnsServer: dns.server, dnsTimeout: '10s',
     });
-    ww = await startWormwatch(options, { logger: createLogger('silent'), extensions: [notifyExtension] });
+    ww = await startWormwatch(stayingLocal(options), { logger: createLogger('silent'), extensions: [notifyExtension] });
     outbox = new Outbox(dir.path);
   });
   after(async () => {

@@ -15,17 +15,24 @@ import type { Options } from '../../src/config/options.js';
 import { builtinCatalogue } from '../../src/rules/index.js';
 import type { DetectionEvent } from '../../src/detect/detection.js';
 import { createLogger } from '../../src/log.js';
-import { createNotifier, type Notifier } from '../../src/notify/index.js';
+import { createNotifier, type Notifier, type NotifierDeps } from '../../src/notify/index.js';
 import { GUARDED_NODE_ARGS } from '../helpers/no-network.js';
+import { assertNoticesStayLocal, assertServeFlagsStayLocal } from '../helpers/notice-guard.js';
 
 export function tempDir(): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'wormwatch-notify-'));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Options exactly as `loadOptions` builds them from flags (no environment, no file). */
+/**
+ * An RDAP base URL on loopback where nothing listens: tests of the host tier leave the abuse tier
+ * on (the default) and its lookups fail at once, on the machine, and are retried later.
+ */
+export const NO_RDAP = 'http://127.0.0.1:9/';
+
+/** Options exactly as `loadOptions` builds them from flags (no environment, no file); RDAP on loopback unless given. */
 export function noticeOptions(flags: Partial<Record<keyof Options, unknown>>): Options {
-  return loadOptions({ flags: { logLevel: 'silent', noticeRetryBase: '50ms', noticeRetryMax: '200ms', ...flags }, env: {} });
+  return loadOptions({ flags: { logLevel: 'silent', noticeRetryBase: '50ms', noticeRetryMax: '200ms', rdapUrl: NO_RDAP, ...flags }, env: {} });
 }
 
 export function detection(ip: string, at = new Date(), requestLine = 'GET /default.ida?NNNNNNNN HTTP/1.0'): DetectionEvent {
@@ -40,7 +47,8 @@ export function exposure(ip: string, path = '/.env', at = new Date(), status = 2
   return { ip, at, action: 'forwarded', requestLine, verdict: { signature, stage: signature.stage, evidence: requestLine }, answer: { status, exposure: true, path } };
 }
 
-export function startNotifier(options: Options, offenders?: { setHostname(ip: string, name: string | null): void }): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
+export function startNotifier(options: Options, offenders?: NotifierDeps['offenders']): { notifier: Notifier; metrics: ReturnType<typeof createMetrics> } {
+  assertNoticesStayLocal(options);
   const metrics = createMetrics('test');
   const notifier = createNotifier(options, { metrics: metrics.notices, logger: createLogger('silent'), ...(offenders ? { offenders } : {}) });
   return { notifier, metrics };
@@ -203,7 +211,8 @@ export const CLI = [process.execPath, ...GUARDED_NODE_ARGS, join(ROOT, 'src', 'c
 
 export async function startServe(flags: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const args = [...CLI.slice(1), 'serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--trust-proxy', '127.0.0.1/32', '--log-level', 'info'];
-  for (const [k, v] of Object.entries(flags)) args.push(`--${k}`, v);
+  for (const [k, v] of Object.entries({ 'rdap-url': NO_RDAP, ...flags })) args.push(`--${k}`, v);
+  assertServeFlagsStayLocal(args);
   const child = spawn(CLI[0]!, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';

@@ -1,34 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import nodemailer from 'nodemailer';
 import YAML from 'yaml';
+import { xarfValidator } from './xarf-schema.js';
 import { clfLine, escapeRequest, renderXarf, XARF_SCHEMA_URL, XarfInputError, type XarfInput } from '../../src/notify/xarf.js';
 
-// ajv-formats is CommonJS with `exports.default`; under ESM interop the function may sit one level down.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
-
-type OldSchema = { properties: Record<string, Record<string, unknown>> } & Record<string, unknown>;
-
-/** The x-arf.org schema (JSON Schema draft 02/03: `optional`, `requires`) for ajv (draft-07). */
-function modernise(s: OldSchema): object {
-  const properties: Record<string, object> = {};
-  const required: string[] = [];
-  const dependencies: Record<string, string[]> = {};
-  for (const [name, spec] of Object.entries(s.properties)) {
-    const { optional, requires, ...rest } = spec;
-    properties[name] = rest;
-    if (optional !== true) required.push(name);
-    if (typeof requires === 'string') dependencies[name] = [requires];
-  }
-  return { type: 'object', properties, required, dependencies };
-}
-
-const schema = JSON.parse(readFileSync(new URL('./fixtures/x-arf/abuse_malware-attack.json', import.meta.url), 'utf8')) as OldSchema;
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-const validate = ajv.compile(modernise(schema));
+const { ajv, validate } = xarfValidator();
 
 const T0 = Date.UTC(2026, 0, 15, 10, 20, 30);
 const input = (over: Partial<XarfInput> = {}): XarfInput => ({

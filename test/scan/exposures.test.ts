@@ -143,6 +143,6 @@ describe('the exposure tally bounds', () => {
 function emptySummary(): ScanSummary {
   return {
     exposures: { hits: 0, paths: [], unlistedHits: 0 }, files: [], lines: 0, records: 0, skipped: 0, unparsable: 0, unparsableSamples: [],
-    detections: { total: 0, byFamily: {}, byStage: {}, bySignature: {} }, topOffenders: [], seconds: 0, linesPerSecond: 0,
+    detections: { total: 0, byFamily: {}, byStage: {}, bySignature: {} }, topOffenders: [], topNetworks: [], topCountries: [], seconds: 0, linesPerSecond: 0,
   };
 }

@@ -10,5 +10,5 @@ import type { ExtensionContext, WormwatchExtension } from '../extension.js';
 export function notifyExtension(ctx: ExtensionContext, gate?: NoticeGate): WormwatchExtension {
   const options = ctx.serving ? ctx.options : { ...ctx.options, operatorEmail: undefined };
   const n = createNotifier(options, { metrics: ctx.metrics.notices, logger: ctx.logger, offenders: ctx.offenders, ...(gate ? { gate } : {}) });
-  return { name: 'notify', onDetection: n.notify, adminRoutes: n.adminRoutes, start: n.start, stop: n.stop };
+  return { name: 'notify', onDetection: n.notify, adminRoutes: n.adminRoutes, start: n.start, stop: n.stop, noticeStatus: n.status };
 }
