@@ -18,7 +18,7 @@ import { startRedis } from '../test/helpers/redis.js';
 
 const BYTES_PER_OFFENDER_MAX = 1_024;
 const args = process.argv.slice(2);
-const flood = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
+const FLOOD = Number(args.find((a) => /^\d+$/.test(a)) ?? 1_000_000);
 const maxAt = args.indexOf('--offender-max');
 const offenderMax = maxAt >= 0 ? Number(args[maxAt + 1]) : 100_000;
 const signature = builtinCatalogue().find((s) => s.id === 'codered-ii') ?? builtinCatalogue()[0]!;
@@ -48,6 +48,14 @@ function callsBetween(before: Map<string, number>, after: Map<string, number>): 
 
 async function main(): Promise<void> {
   const redis = await startRedis();
+  try {
+    await flood(redis);
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function flood(redis: Awaited<ReturnType<typeof startRedis>>): Promise<void> {
   const metrics = createFleetMetrics(new Registry());
   const replicas = ['r1', 'r2', 'r3'].map((name) => {
     const link = new RedisLink({ url: redisUrl(redis.url), commandTimeoutMs: 10_000, prefix: 'ww' }, metrics, createLogger('silent'));
@@ -62,8 +70,8 @@ async function main(): Promise<void> {
   const cpuBefore = await cpuOf();
   const started = Date.now();
   let peak = before;
-  for (let i = 0; i < flood; i += 3_000) {
-    for (let j = i; j < Math.min(flood, i + 3_000); j++) replicas[j % 3]!.sync.record(event(nth(j)));
+  for (let i = 0; i < FLOOD; i += 3_000) {
+    for (let j = i; j < Math.min(FLOOD, i + 3_000); j++) replicas[j % 3]!.sync.record(event(nth(j)));
     await Promise.all(replicas.map((r) => r.sync.flush()));
     if ((i / 3_000) % 20 === 0) peak = Math.max(peak, await redis.info('memory', 'used_memory'));
   }
@@ -74,21 +82,20 @@ async function main(): Promise<void> {
   const calls = callsBetween(callsBefore, await commands(info));
   const cpu = (await cpuOf()) - cpuBefore;
   const report = {
-    flood, offenderMax, held, seconds, detectionsPerSecond: Math.round(flood / seconds),
+    flood: FLOOD, offenderMax, held, seconds, detectionsPerSecond: Math.round(FLOOD / seconds),
     usedMemoryBefore: before, usedMemoryPeak: peak, usedMemoryAfter: after,
     bytesPerOffender: Math.round((after - before) / held),
     bound: before + offenderMax * BYTES_PER_OFFENDER_MAX,
     withinBound: peak <= before + offenderMax * BYTES_PER_OFFENDER_MAX,
     /** What the replicas send: one script call per address per flush, one per batch for the index, UNLINKs of the dropped. */
-    commandsSentPerDetection: Number((calls.sent / flood).toFixed(3)),
+    commandsSentPerDetection: Number((calls.sent / FLOOD).toFixed(3)),
     /** What Redis executes, the commands inside the scripts included. */
-    commandsExecutedPerDetection: Number((calls.all / flood).toFixed(3)),
+    commandsExecutedPerDetection: Number((calls.all / FLOOD).toFixed(3)),
     /** Redis CPU per detection (µs, INFO cpu): 1e6 / this is what one Redis core holds per second. */
-    redisCpuMicrosPerDetection: Number(((cpu * 1e6) / flood).toFixed(1)),
+    redisCpuMicrosPerDetection: Number(((cpu * 1e6) / FLOOD).toFixed(1)),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   for (const r of replicas) await r.link.stop();
-  await redis.stop();
   if (!report.withinBound) process.exitCode = 1;
 }
 

@@ -89,6 +89,17 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'wormwatch-bench-fleet-'));
   const redis = await startRedis();
+  try {
+    await measure(tmp, redis);
+  } finally {
+    // Also when a replica fails to start: no redis-server, replica or temporary directory is left behind.
+    await stopAll();
+    await redis.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function measure(tmp: string, redis: TestRedis): Promise<void> {
   const origin = await startOrigin();
   const common = ['--trust-proxy', '127.0.0.1/32', '--log-level', 'error', '--geoip', 'false', '--notice-allow-private', '10.0.0.0/8', '--notice-tiers', 'host'];
   const fleet: Target[] = [];
@@ -135,9 +146,6 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'results', `fleet-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2));
-  await stopAll();
-  await redis.stop();
-  rmSync(tmp, { recursive: true, force: true });
 }
 
 await main();
