@@ -109,7 +109,7 @@ export function createMetrics(version: string, registry: Registry = new Registry
 }
 
 /** What a Redis operation of fleet mode was doing when it failed (the `op` label). */
-export const REDIS_OPS = ['connect', 'bans', 'offenders', 'claims', 'caps', 'read', 'stream'] as const;
+export const REDIS_OPS = ['connect', 'bans', 'offenders', 'claims', 'caps', 'digests', 'read', 'stream'] as const;
 export const FLEET_DROP_REASONS = ['buffer-full'] as const;
 
 /**
@@ -120,7 +120,7 @@ export function createFleetMetrics(registry: Registry) {
   const r = registry;
   return {
     up: new Gauge({ name: 'wormwatch_redis_up', help: '1 while the fleet\'s Redis answers, 0 while it does not (the replica serves on, alone; detections and claims wait in a bounded buffer).', registers: [r] }),
-    errors: counter(r, 'wormwatch_redis_errors_total', 'Redis commands that failed or timed out, by what they were for (connect, bans, offenders, claims, caps, read, stream).', ['op'], { op: REDIS_OPS }),
+    errors: counter(r, 'wormwatch_redis_errors_total', 'Redis commands that failed or timed out, by what they were for (connect, bans, offenders, claims, caps, digests, read, stream).', ['op'], { op: REDIS_OPS }),
     duplicates: counter(r, 'wormwatch_notices_duplicate_total', 'Notices not queued here because another replica claimed that offender for this --notice-interval (fleet mode).'),
     reclaimed: counter(r, 'wormwatch_notices_reclaimed_total', 'Notices of the fleet\'s stream taken over from a consumer that held them past --notice-lease (crashed, or stuck mid-send): each may reach its recipients twice.'),
     buffered: watched<number>(r, 'wormwatch_fleet_buffered', 'Detections, bans and claims waiting in the bounded local buffer for Redis to come back.', [], (g, v) => g.set(v)),

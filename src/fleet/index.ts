@@ -1,4 +1,4 @@
-// Fleet mode: one replica's share of a fleet on Redis (bans, offenders, notice claims). Created
+// Fleet mode: one replica's share of a fleet on Redis (bans, offenders, notice claims, digests). Created
 // by the wiring when `--redis-url` is set; see README.md for what it owns and may import.
 import type { Registry } from 'prom-client';
 import type { AdminRoute } from '../admin/route.js';
@@ -6,10 +6,11 @@ import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics, type NoticeMetricHandles } from '../metrics.js';
-import type { NoticeGate } from '../notify/index.js';
+import type { DigestGate, NoticeGate } from '../notify/index.js';
 import { tiersOf } from '../notify/mode.js';
 import { eligibility } from '../notify/policy.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
+import { FleetDigests } from './digests.js';
 import { NoticeClaims } from './notice-claims.js';
 import { OffenderSync } from './offender-sync.js';
 import { FleetOffenderReader, fleetOffenderRoutes, type LocalOffenders } from './offender-view.js';
@@ -24,7 +25,7 @@ export { startStreamMailer, type MailerOptions, type RunningMailer } from './mai
 
 /** The settings fleet mode reads, and no others. */
 export type FleetOptions = MailerOptions & Pick<Options, 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'
-  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows' | 'noticeTiers'>;
+  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows' | 'noticeTiers' | 'abuseDigestInterval'>;
 
 export interface FleetDeps {
   logger: Logger;
@@ -43,6 +44,8 @@ export interface Fleet {
   onDetection(event: DetectionEvent): void;
   /** For the notifier: one notice per offender per interval across the fleet, and the shared caps. */
   gate: NoticeGate;
+  /** For the abuse tier (when it is on): one digest per abuse mailbox per window across the fleet. */
+  digests?: DigestGate;
   adminRoutes: AdminRoute[];
   start(): void;
   stop(): Promise<void>;
@@ -62,15 +65,18 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
     replica, intervalMs: options.noticeInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour,
     eligible: (ip) => eligibility(ip, { allow: options.allow, allowPrivate: options.noticeAllowPrivate }).ok,
     // The stream carries host-tier notices only: with the abuse tier on, the winner's own outbox
-    // takes its hits (both tiers read them there; each host is in one replica's digest).
+    // takes its hits (both tiers read them there); the digests are merged fleet-wide (digests.ts).
     ...(streams ? { queue: (events: DetectionEvent[]) => producer.queue(events) } : {}),
   }, metrics, deps.notices);
   // A replica that may send (--smtp-url, --notify smtp) also consumes the fleet's notice stream.
   const sends = streams && options.smtpUrl !== undefined && (options.notify ?? 'smtp') === 'smtp';
+  const digests = tiers.abuse
+    ? new FleetDigests(link, { replica, intervalMs: options.abuseDigestInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour }, metrics)
+    : undefined;
   let mailer: RunningMailer | undefined;
   metrics.buffered.watch(() => bans.buffered + offenders.buffered + claims.buffered);
   return {
-    link, metrics, replica, gate: claims,
+    link, metrics, replica, gate: claims, ...(digests ? { digests } : {}),
     onDetection: (event) => offenders.record(event),
     adminRoutes: fleetOffenderRoutes(new FleetOffenderReader(link, deps.offenders), deps.offenders, link),
     start() {

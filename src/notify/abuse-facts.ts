@@ -55,11 +55,11 @@ function parseList<T>(text: string, ok: (v: unknown) => v is T): T[] {
   }
 }
 
-function isSignature(v: unknown): v is SignatureRef {
+export function isSignature(v: unknown): v is SignatureRef {
   const s = v as SignatureRef | null;
   return typeof s === 'object' && s !== null && typeof s.id === 'string' && typeof s.title === 'string' && typeof s.family === 'string';
 }
 
-function isSample(v: unknown): v is [number, string] {
+export function isSample(v: unknown): v is [number, string] {
   return Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'string';
 }

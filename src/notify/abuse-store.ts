@@ -35,6 +35,13 @@ export interface EntryFacts {
   network: NetworkFacts;
 }
 
+/** One host of a digest as the fleet shares it (fleet mode): its address, its RDAP network label, its facts. */
+export interface SharedHost {
+  ip: string;
+  network: string | null;
+  facts: EntryFacts;
+}
+
 /** The signature of digest rows (`notices.signature` is NOT NULL; a digest has many). */
 export const DIGEST_SIGNATURE = 'abuse-digest';
 
@@ -181,6 +188,28 @@ export class AbuseStore {
   /** The hosts of a digest, in the order they joined it. */
   entriesOf(digest: number, limit: number): EntryRow[] {
     return this.stmt('SELECT * FROM abuse_entries WHERE notice_id = ? ORDER BY id LIMIT ?').all(digest, limit) as EntryRow[];
+  }
+
+  /** A waiting entry is filed later (its mailbox's digest is being settled by the fleet), not counted as a failed lookup. */
+  defer(id: number, at: number): void {
+    this.stmt('UPDATE abuse_entries SET next_lookup_at = ? WHERE id = ? AND notice_id IS NULL').run(at, id);
+  }
+
+  /**
+   * Fleet mode, on the replica that sends the fleet's digest: its hosts become the fleet's (each
+   * listed once, facts merged across replicas; at most DIGEST_MAX_HOSTS, the fleet's copy is
+   * bounded so), and `unlisted` the fleet's count of hosts it had no room for.
+   */
+  replaceHosts(digest: number, hosts: readonly SharedHost[], unlisted: number, now: number): void {
+    this.rows(-this.stmt('DELETE FROM abuse_entries WHERE notice_id = ?').run(digest).changes);
+    const insert = this.stmt(`INSERT INTO abuse_entries (ip, notice_id, hits, first_seen, last_seen, signatures, samples, asn, as_org, country, network, created_at, listed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const { ip, network, facts: f } of hosts) {
+      insert.run(ip, digest, f.hits, f.firstSeen, f.lastSeen, JSON.stringify(f.signatures), JSON.stringify(f.samples), f.network.asn, f.network.asOrg, f.network.country, network, now, now);
+    }
+    this.rows(hosts.length);
+    this.stmt('UPDATE notices SET unlisted = ? WHERE id = ?').run(unlisted, digest);
+    this.retotal(digest, now);
   }
 
   /** A digest's totals, from its entries (at most DIGEST_MAX_HOSTS of them). */

@@ -1,11 +1,12 @@
-import type { Logger } from 'pino';
 import { backoffDelay, type RdapAnswer, type RdapNetwork } from '../rdap/index.js';
 import { decodeEntry, entryFactsOf, mergeEntryFacts } from './abuse-facts.js';
+import { DigestSharing } from './abuse-fleet.js';
 import type { EntryRow } from './abuse-store.js';
-import type { NoticeMetrics } from './metrics.js';
+import { DigestCloser, type CloseConfig, type CloseDeps } from './abuse-close.js';
+import type { DigestGate } from './gate.js';
 import type { Outbox } from './outbox.js';
-import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
-import type { BatchCounts, NoticeFacts, SuppressionReason } from './types.js';
+import { eligibility, type EligibilityRules } from './policy.js';
+import type { BatchCounts, NoticeFacts } from './types.js';
 
 /**
  * The abuse tier: hosts that keep probing are listed, once per digest, in one mail per abuse
@@ -22,35 +23,27 @@ export const DIGEST_MAX_HOSTS = 1_000;
 export const LISTED_OPEN_MAX = 50_000;
 /** Lookups in flight from here; the RDAP client itself asks at most 4 servers at once, one per network. */
 const LOOKUPS_IN_FLIGHT = 16;
-/** Digests closed per tick (the rest on the next one). */
-const CLOSE_BATCH = 100;
 /** Waiting hosts whose lookups never succeeded are given up this often. */
 const EXPIRE_EVERY_MS = 60_000;
-const HOUR = 3_600_000;
 
-export interface AbuseConfig {
+/** The tier's settings; the caps and `--notice-max-age` are in CloseConfig. */
+export interface AbuseConfig extends CloseConfig {
   rules: EligibilityRules;
   /** `--abuse-after`: only hosts still probing this long after their first host-tier notice. */
   afterMs: number;
   digestIntervalMs: number;
-  maxPerHour: number;
-  maxPerDomainPerHour: number;
-  maxAgeMs: number;
   /** `--outbox-max-rows`: a digest is not opened while queued notices fill the outbox. */
   maxRows: number;
   retryBaseMs: number;
   retryMaxMs: number;
 }
 
-export interface AbuseDeps {
-  outbox: () => Outbox | null;
+/** The tier's plumbing; the outbox, counters, log and callbacks are in CloseDeps. */
+export interface AbuseDeps extends CloseDeps {
   lookup: (ip: string) => Promise<RdapAnswer>;
-  metrics: NoticeMetrics;
-  logger: Logger;
-  onWriteError: (err: unknown) => void;
-  /** A digest was closed and may be sent. */
-  onReady: () => void;
   messageId: () => string;
+  /** Fleet mode: one digest per mailbox per window across the fleet (see abuse-fleet.ts). */
+  fleet?: DigestGate;
   now?: () => number;
 }
 
@@ -67,9 +60,13 @@ export class AbuseTier {
   private more: NodeJS.Immediate | undefined;
   private lastExpiry = 0;
   private readonly now: () => number;
+  private readonly sharing: DigestSharing | undefined;
+  private readonly closer: DigestCloser;
 
   constructor(private readonly config: AbuseConfig, private readonly deps: AbuseDeps) {
     this.now = deps.now ?? Date.now;
+    this.sharing = deps.fleet ? new DigestSharing(deps.fleet) : undefined;
+    this.closer = new DigestCloser(config, deps, this.now, () => this.stopped, this.sharing);
   }
 
   /**
@@ -85,8 +82,11 @@ export class AbuseTier {
     }
     const add = entryFactsOf(facts);
     const live = box.abuse.liveEntry(facts.ip);
-    if (live !== undefined) {
+    const digest = this.sharing && live?.notice_id ? box.get(live.notice_id) : undefined;
+    // A digest whose fleet window ended takes no more hits: they wait, as a new host, for the next.
+    if (live !== undefined && !(digest && this.sharing!.ended(digest, now))) {
       box.abuse.update(live, mergeEntryFacts(decodeEntry(live), add), now);
+      if (digest) this.sharing!.add(digest, { ip: live.ip, network: live.network, facts: add });
       return 'joined';
     }
     // A waiting host is never evicted, so it takes a row of --outbox-max-rows like a queued notice.
@@ -95,6 +95,16 @@ export class AbuseTier {
     counts.pending++;
     counts.held++;
     return 'waiting';
+  }
+
+  /** The caller's transaction committed (its hosts are shared with the fleet now), or rolled back. */
+  committed(): void {
+    this.sharing?.committed();
+    this.lookupMore();
+  }
+
+  rolledBack(): void {
+    this.sharing?.rolledBack();
   }
 
   /** Looks for due lookups and digests now, then every `pollMs`. */
@@ -113,7 +123,7 @@ export class AbuseTier {
   pump(): void {
     if (this.stopped) return;
     this.writeFailed = false;
-    this.closeDue();
+    this.closer.closeDue();
     this.lookupMore();
     if (this.now() - this.lastExpiry >= EXPIRE_EVERY_MS) this.expire();
   }
@@ -166,8 +176,16 @@ export class AbuseTier {
     if (entry === undefined || entry.notice_id !== null) return true;
     if (answer.contact !== null) {
       const contact = answer.contact;
-      const outcome = box.transaction(() => this.file(box, entry, contact, answer.network, now));
+      let outcome: ReturnType<AbuseTier['file']>;
+      try {
+        outcome = box.transaction(() => this.file(box, entry, contact, answer.network, now));
+      } catch (err) {
+        this.rolledBack();
+        throw err;
+      }
+      this.sharing?.committed();
       if (outcome === 'full') this.deps.metrics.dropped('digest-full');
+      if (outcome === 'later') box.abuse.defer(id, this.sharing!.later(now));
       return true;
     }
     if (answer.result === 'none') {
@@ -188,18 +206,20 @@ export class AbuseTier {
   }
 
   /** Puts a host whose mailbox is known on that mailbox's open digest, opening one if needed. */
-  private file(box: Outbox, entry: EntryRow, mailbox: string, network: RdapNetwork | null, now: number): 'listed' | 'joined' | 'full' {
+  private file(box: Outbox, entry: EntryRow, mailbox: string, network: RdapNetwork | null, now: number): 'listed' | 'joined' | 'full' | 'later' {
     let digest = box.abuse.openDigest(mailbox);
+    if (digest !== undefined && this.sharing?.ended(digest, now)) return 'later';
     if (digest === undefined) {
       // Queued rows are never evicted: a digest is refused, like any notice, when they fill the outbox.
       if (box.activeCount() >= this.config.maxRows || box.abuse.listedOpen() >= LISTED_OPEN_MAX) return this.drop(box, entry.id);
-      box.abuse.openNew(mailbox, now, now + this.config.digestIntervalMs, this.deps.messageId());
+      box.abuse.openNew(mailbox, now, this.sharing?.dueAt(now) ?? now + this.config.digestIntervalMs, this.deps.messageId());
       digest = box.abuse.openDigest(mailbox)!;
     }
     const listed = box.abuse.listedIn(digest.id, entry.ip);
     if (listed !== undefined) {
       box.abuse.update(listed, mergeEntryFacts(decodeEntry(listed), decodeEntry(entry)), now);
       box.abuse.remove(entry.id);
+      this.sharing?.add(digest, { ip: entry.ip, network: listed.network, facts: decodeEntry(entry) });
       return 'joined';
     }
     if ((digest.hosts ?? 0) >= DIGEST_MAX_HOSTS || box.abuse.listedOpen() >= LISTED_OPEN_MAX) {
@@ -207,47 +227,13 @@ export class AbuseTier {
       return this.drop(box, entry.id);
     }
     box.abuse.list(entry.id, digest.id, networkLabel(network), now);
+    this.sharing?.add(digest, { ip: entry.ip, network: networkLabel(network), facts: decodeEntry(entry) });
     return 'listed';
   }
 
   private drop(box: Outbox, entryId: number): 'full' {
     box.abuse.remove(entryId);
     return 'full';
-  }
-
-  /** Closes the digests whose interval is over: the hourly and per-domain caps decide here, once. */
-  private closeDue(): void {
-    const box = this.deps.outbox();
-    if (box === null) return;
-    const now = this.now();
-    let ready = false;
-    try {
-      for (const d of box.abuse.dueDigests(now, CLOSE_BATCH)) {
-        const domain = recipientDomain(d.recipient ?? '');
-        const capped = box.transaction((): SuppressionReason | null => {
-          if (globalCap({ lastHour: box.countSince(now - HOUR), maxPerHour: this.config.maxPerHour }) !== null) return this.suppress(box, d.id, 'hourly-cap', now);
-          if (domainCap([domain], box.domainCounts([domain], now - HOUR), this.config.maxPerDomainPerHour) !== null) return this.suppress(box, d.id, 'domain-cap', now);
-          box.abuse.close(d.id, domain, now, now + this.config.maxAgeMs);
-          return null;
-        });
-        if (capped !== null) {
-          this.deps.metrics.suppressed(capped);
-          this.deps.logger.warn({ notice: d.id, recipient: d.recipient, hosts: d.hosts, reason: capped }, 'abuse digest suppressed by a cap');
-        } else {
-          ready = true;
-          this.deps.metrics.count('queued');
-          this.deps.logger.info({ notice: d.id, recipient: d.recipient, hosts: d.hosts }, 'abuse digest queued');
-        }
-      }
-    } catch (err) {
-      this.deps.onWriteError(err);
-    }
-    if (ready) this.deps.onReady();
-  }
-
-  private suppress(box: Outbox, id: number, reason: SuppressionReason, now: number): SuppressionReason {
-    box.abuse.suppress(id, reason, now);
-    return reason;
   }
 
   /** Gives up hosts that waited for a lookup longer than `--notice-max-age` (the server was down all along). */

@@ -1,4 +1,8 @@
 import type { DetectionEvent } from '../detect/detection.js';
+import type { SharedHost } from './abuse-store.js';
+import type { SuppressionReason } from './types.js';
+
+export type { SharedHost } from './abuse-store.js';
 
 /**
  * A say, from outside, in which detections become notices here (fleet mode's fleet-wide claim
@@ -16,4 +20,32 @@ export interface NoticeGate {
    * (the local cap alone decides).
    */
   domainsAllowed?(domains: readonly string[]): Promise<boolean | null>;
+}
+
+
+/**
+ * What becomes of a digest due here (fleet mode): `fleet`, this replica sends the fleet's one
+ * digest for that mailbox and window (`hosts`); `local`, it sends its own (Redis away, or some of
+ * its hosts never reached the fleet's copy); `none`, another replica sends the fleet's, which
+ * lists every host of this one. `capped`: the fleet's hourly or per-domain cap refused it
+ * (null: under them, or unknown; the local caps decide as well).
+ */
+export type DigestVerdict =
+  | { send: 'fleet'; hosts: SharedHost[]; unlisted: number; capped: SuppressionReason | null }
+  | { send: 'local'; capped: SuppressionReason | null }
+  | { send: 'none' };
+
+/**
+ * A say, from outside, in how abuse digests are shared (fleet mode, see src/fleet/digests.ts):
+ * digest windows aligned on the wall clock, every listed host shared, one sender per window.
+ */
+export interface DigestGate {
+  /** When the digest window holding `at` ends (the same instant on every replica). */
+  windowEnd(at: number): number;
+  /** How long after its window ends a digest is settled: shares in flight land, clocks may differ a little. */
+  readonly graceMs: number;
+  /** After the commit: `host` joined (or, with new hits only, grew in) the open digest of `mailbox`. Never blocks, never throws. */
+  share(mailbox: string, windowEnd: number, host: SharedHost): void;
+  /** Once per due digest: who sends it. Never rejects. */
+  settle(mailbox: string, windowEnd: number): Promise<DigestVerdict>;
 }

@@ -22,10 +22,10 @@ import type { NetworkFacts, NoticeKind } from './types.js';
 import { checkNotifyOptions, tiersOf } from './mode.js';
 import type { AbuseTier } from './abuse.js';
 import { abusePollMs, abuseTierFor, rdapClientFor, type AbuseOptions } from './abuse-setup.js';
-import type { NoticeGate } from './gate.js';
+import type { DigestGate, NoticeGate } from './gate.js';
 
 export { renderSettings } from './message.js';
-export type { NoticeGate } from './gate.js';
+export type { DigestGate, DigestVerdict, NoticeGate, SharedHost } from './gate.js';
 export { checkNotifyOptions, notifyMode, tiersOf, type NotifyMode } from './mode.js';
 export { bootstrapFor, BOOTSTRAP_DIR } from './abuse-setup.js';
 
@@ -46,6 +46,8 @@ export interface NotifierDeps {
   offenders?: { setHostname?(ip: string, name: string | null): void; get?(ip: string): NetworkFacts | undefined };
   /** Fleet mode: which detections become notices here (a fleet-wide claim), and the shared domain cap. */
   gate?: NoticeGate;
+  /** Fleet mode: one abuse digest per mailbox per window across the fleet. */
+  digests?: DigestGate;
 }
 
 /** Outbox housekeeping (old suppressed rows, domain counts, the row count) runs this often. */
@@ -122,6 +124,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
         abuse = abuseTierFor(options, {
           outbox: () => box.current, lookup: (ip) => client.lookup(ip), metrics, logger,
           onWriteError: (err) => box.failed(err), onReady: () => delivery?.pump(), messageId: () => newMessageId(options.noticeFrom),
+          ...(deps.digests ? { fleet: deps.digests } : {}),
         });
       }
       queue = new NoticeQueue(handoff, {

@@ -163,6 +163,7 @@ export class NoticeQueue {
       });
     } catch (err) {
       box.forgetRowCount(); // the rolled-back inserts were counted
+      this.deps.abuse?.rolledBack();
       const lost = this.handoff.putBack(batch) + (this.operator?.handoff.putBack(exposures) ?? 0);
       if (lost > 0) this.deps.metrics.dropped('handoff-full', lost);
       this.deps.onWriteError(err);
@@ -172,7 +173,7 @@ export class NoticeQueue {
     if (tally.abuseFull > 0) this.deps.metrics.dropped('digest-full', tally.abuseFull);
     this.recordOperator(tally.operator);
     this.deps.onWriteOk();
-    this.deps.abuse?.lookupMore();
+    this.deps.abuse?.committed();
     return true;
   }
 
