@@ -3,6 +3,8 @@ import { eventually, send, startApp, type TestApp } from '../helpers/app.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startDns, startSmtp, type TestDns, type TestSmtp } from '../notify/support.js';
+import { HOSTS, MAILBOX, partsOf, startRegistries } from '../notify/abuse-support.js';
+import { nextWindow } from './digest-support.js';
 
 const CODERED = `/default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a`;
 const from = (ip: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': ip } });
@@ -79,6 +81,30 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     await eventually(async () => (await sum(apps, 'wormwatch_notices_duplicate_total')) === 2, 5000, 'two duplicates');
     await eventually(async () => (await sum(apps, 'wormwatch_notices_total', { result: 'queued' })) === 1, 5000, 'one notice queued, in one outbox');
     assert.equal(await redis.client.exists('ww:notices'), 0, 'no stream: the abuse tier reads the local outbox');
+  });
+
+  it('with the abuse tier on, replicas that noticed different hosts of one network send one abuse digest for the whole fleet', async () => {
+    const { server: rdap, rdapUrl } = await startRegistries();
+    try {
+      for (const name of ['r1', 'r2', 'r3']) {
+        apps.push(await startApp({
+          upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'smtp', noticeTiers: 'abuse', abuseDigestInterval: '2s',
+          smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl,
+        }));
+      }
+      await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
+      await nextWindow(2000);
+      await send(apps[0]!.url, CODERED, from(HOSTS.ripe));
+      await send(apps[1]!.url, CODERED, from(HOSTS.ripeToo));
+      await eventually(() => smtp.received.length >= 1, 15_000, 'the digest');
+      await eventually(async () => (await sum(apps, 'wormwatch_notices_duplicate_total')) === 1, 5000, 'the other replica covered by the fleet');
+      await settle(2500);
+      assert.equal(smtp.received.length, 1, 'one digest for the fleet, not one per replica');
+      assert.ok(smtp.received[0]!.to.includes(MAILBOX.ripe));
+      assert.match(partsOf(smtp.received[0]!)[0]!.body, /HOSTS \(2\)/);
+    } finally {
+      await rdap.close();
+    }
   });
 
   it('with Redis down each replica dedupes alone (and every request is served); its claims are recorded when Redis returns', async () => {
