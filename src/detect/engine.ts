@@ -177,10 +177,21 @@ function verify(c: CompiledSignature, n: NormalisedRequest): Field | null {
 }
 
 function verdict(c: CompiledSignature, n: NormalisedRequest, stage: Stage, where: Field): Verdict {
-  const evidence = sanitiseLine(`${n.method} ${n.received ?? n.raw}`, EVIDENCE_MAX);
+  const evidence = evidenceOf(n);
   const v: Verdict = { signature: c.signature, stage, evidence };
   if (where === 'headers') v.detail = sanitiseLine(headerLineAt(n.headers, c.re), EVIDENCE_MAX);
   return v;
+}
+
+/**
+ * The request line as evidence, sanitised and cut to EVIDENCE_MAX. The target is cut before it is
+ * joined and sanitised (one character past the limit keeps `sanitiseLine`'s `...` as it was): a
+ * CodeRed or WebDAV overflow target of 8 KiB is otherwise copied whole, to keep 200 characters.
+ */
+export function evidenceOf(n: NormalisedRequest): string {
+  const target = String(n.received ?? n.raw);
+  const room = EVIDENCE_MAX + 1 - n.method.length - 1;
+  return sanitiseLine(`${n.method} ${target.length > room ? target.slice(0, Math.max(0, room)) : target}`, EVIDENCE_MAX);
 }
 
 /** The whole `name: value` line in which the pattern matched. */

@@ -143,7 +143,9 @@ export function decodeOnce(s: string): string {
 
 /** Decoding twice: what IIS's double-decode bug (MS01-026) did to `%255c`, `%%35c`, `%25%35%63`. */
 export function decodeTwice(s: string): string {
-  return decodeOnce(decodeOnce(s));
+  const once = decodeOnce(s);
+  // Decoding what decoding left unchanged changes nothing again: one pass over a long target saved.
+  return once === s ? s : decodeOnce(once);
 }
 
 /** `http://host:port/p?q` → `/p?q`: an absolute-form target is judged by its path like any other. */
@@ -179,7 +181,9 @@ export function canonicalPath(path: string): string {
 export function resolvePath(path: string): string {
   // Only a segment ending in a dot or a space (`.`, `..`, `x.`) or holding a `:` can change, so
   // the many paths with a dotfile (`/.well-known/`) or a dotted name need no splitting.
-  if (!/[. ](?:\/|$)|:/.test(path)) return path;
+  // Native substring searches, several times quicker than one regex with an alternation on long paths.
+  const last = path.charCodeAt(path.length - 1);
+  if (path.indexOf('./') < 0 && path.indexOf(' /') < 0 && last !== 46 && last !== 32 && path.indexOf(':') < 0) return path;
   const segments = path.split('/');
   const n = segments.length;
   // A rooted path keeps its leading empty segment: `..` never climbs above the root.
