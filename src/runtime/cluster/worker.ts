@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { BanMirror } from '../../bans/mirror.js';
 import type { Options } from '../../config/options.js';
-import { createLogger } from '../../log.js';
+import { createLogger, exitFlushed } from '../../log.js';
 import { createMetrics, PRIMARY_ONLY } from '../../metrics.js';
 import { createProxy } from '../../proxy/index.js';
 import { buildEngine } from '../../rules/index.js';
@@ -38,7 +38,7 @@ export async function runWorker(options: Options): Promise<void> {
   const stop = (graceMs: number): Promise<void> => (stopping ??= (async () => {
     await proxy.close(graceMs);
     await channel.drained();
-    process.exit(0);
+    exitFlushed(logger, 0);
   })());
   process.on('message', (message: ToWorker) => {
     if (message.ww === 'bans') {
