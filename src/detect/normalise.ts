@@ -96,15 +96,16 @@ export function percentDecode(s: string): string {
  * (`E0 80 AF`) are accepted, and bytes that start no sequence are kept unchanged.
  */
 export function foldUtf8(s: string): string {
-  // Only bytes C0-FF start a sequence; most text has none, and a native search finds that fastest.
-  if (!/[\u00c0-\u00ff]/.test(s)) return s;
+  // Only bytes C0-FF start a sequence; most text has none. A native search finds each one (and
+  // that there is none) faster than a look at every character: a CodeRed query is 380 of them.
+  const starts = /[\u00c0-\u00ff]/g;
+  if (!starts.test(s)) return s;
   const n = s.length;
   const parts = [];
   let out = '';
   let from = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = starts.lastIndex - 1; i >= 0; i = starts.test(s) ? starts.lastIndex - 1 : -1) {
     const c = s.charCodeAt(i);
-    if (c < 0xc0 || c > 0xff) continue;
     const c1 = i + 1 < n ? s.charCodeAt(i + 1) : -1;
     const c2 = i + 2 < n ? s.charCodeAt(i + 2) : -1;
     let code = -1;
@@ -127,7 +128,7 @@ export function foldUtf8(s: string): string {
       out = '';
     }
     from = i + len;
-    i = from - 1;
+    starts.lastIndex = from;
   }
   if (from === 0) return s;
   if (from < n) out += s.slice(from);
