@@ -109,10 +109,25 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
     return stage === 'request' ? memo.request : memo.notFound;
   }
 
+  // The last request-target normalised, kept: a worm or a scanner flooding one target (CodeRed's
+  // 375 characters, 22 escapes, decoded twice) is normalised once. One entry; a miss costs a compare.
+  let lastMethod = '';
+  let lastTarget = '';
+  let lastViews: ReturnType<typeof normaliseTarget> | null = null;
+  function targetViews(method: unknown, target: unknown): ReturnType<typeof normaliseTarget> {
+    if (typeof method !== 'string' || typeof target !== 'string') return normaliseTarget(method as string, target as string);
+    if (lastViews === null || target !== lastTarget || method !== lastMethod) {
+      lastViews = normaliseTarget(method, target);
+      lastMethod = method;
+      lastTarget = target;
+    }
+    return lastViews;
+  }
+
   return {
     signatures,
     normalise(req: RequestView): NormalisedRequest {
-      return withLazyHeaders(normaliseTarget(req?.method ?? '', req?.target ?? ''), req?.headers);
+      return withLazyHeaders(targetViews(req?.method ?? '', req?.target ?? ''), req?.headers);
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
       if ((stage !== 'request' && stage !== '404') || typeof n !== 'object' || n === null) return null;

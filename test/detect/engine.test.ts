@@ -135,6 +135,24 @@ describe('detect/engine', () => {
       assert.equal(ctl?.evidence, 'GET /scripts/root.exe?/c+dir\\x07');
     });
 
+    it('judges a repeated target the same each time, with each request\'s own headers and method', () => {
+      const engine = defaultEngine();
+      const target = `/default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3=a`;
+      const first = engine.normalise({ method: 'GET', target, headers: { 'user-agent': 'a' } });
+      const again = engine.normalise({ method: 'GET', target, headers: { 'user-agent': '${jndi:ldap://127.0.0.1/x}' } });
+      const head = engine.normalise({ method: 'HEAD', target, headers: {} });
+      const views = (n: NormalisedRequest) => [n.method, n.raw, n.path, n.query, n.url, n.line, n.resolved, n.received];
+      assert.deepEqual(views(again), views(first));
+      assert.equal(first.headers, 'user-agent: a');
+      assert.equal(again.headers, 'user-agent: ${jndi:ldap://127.0.0.1/x}');
+      assert.equal(head.line.startsWith('HEAD /default.ida?nnnn'), true);
+      assert.equal(engine.match(first, 'request')?.signature.family, 'codered');
+      assert.equal(engine.match(again, 'request')?.signature.family, 'codered');
+      const other = engine.normalise({ method: 'GET', target: '/index.html' });
+      assert.equal(other.url, '/index.html');
+      assert.equal(engine.normalise({ method: 'GET', target }).url, first.url);
+    });
+
     it('cuts the target before sanitising it into evidence, with the same result as sanitising it whole', () => {
       for (const method of ['GET', 'PROPFIND', 'X'.repeat(32)]) {
         for (let len = 150; len < 230; len++) {
