@@ -1,10 +1,11 @@
 /**
- * `node --import tsx bench/profile.ts [wormwatch|block|bare] [seconds] [plain|large|mix|flood]`: runs one
- * target under `node --cpu-prof` while wrk drives it (plain /1k, large /100k, the 1% worm mix, or the distinct
- * X-Forwarded-For flood), then prints where its CPU time went. The profile file is left in a tmp
+ * `node --import tsx bench/profile.ts [wormwatch|block|bare] [seconds] [plain|large|mix|flood|codered]`: runs one
+ * target under `node --cpu-prof` while wrk drives it (plain /1k, large /100k, the 1% worm mix, the distinct
+ * X-Forwarded-For flood, or a CodeRed flood from one client: every request a detection), then prints where
+ * its CPU time went. wormwatch logs to a file in the tmp dir, as in `npm run bench`. The profile file is left in a tmp
  * dir (path printed) for Chrome DevTools or speedscope; nothing is written into the repository.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnTracked, stopAll, stopChild, waitForLine, freePort, waitForHttp } from './lib/children.js';
@@ -16,8 +17,8 @@ import { floodScript, reportScript, rotationScript } from './lib/wrk-scripts.js'
 
 const which = ['bare', 'block'].includes(process.argv[2] ?? '') ? (process.argv[2] as 'bare' | 'block') : 'wormwatch';
 const seconds = Number(process.argv[3] ?? 10);
-const traffic = ['mix', 'flood', 'large'].includes(process.argv[4] ?? '') ? (process.argv[4] as 'mix' | 'flood' | 'large') : 'plain';
-const path = traffic === 'large' ? '/100k' : '/1k';
+const traffic = ['mix', 'flood', 'large', 'codered'].includes(process.argv[4] ?? '') ? (process.argv[4] as 'mix' | 'flood' | 'large' | 'codered') : 'plain';
+const path = traffic === 'large' ? '/100k' : traffic === 'codered' ? wormRequests[0]!.path : '/1k';
 const tmp = mkdtempSync(join(tmpdir(), 'wormwatch-profile-'));
 const profDir = join(tmp, 'prof');
 
@@ -35,7 +36,7 @@ try {
     child = spawnTracked(process.execPath, [...prof, ...wormwatchEntry().args, 'serve', '--upstream', `http://127.0.0.1:${origin.port}`,
       '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--notify', 'outbox', '--data-dir', join(tmp, 'data'),
       '--dns-server', '127.0.0.1:9', '--rdap-url', 'http://127.0.0.1:9/', '--mode', which === 'block' ? 'block' : 'monitor',
-      ...(traffic === 'flood' ? ['--trust-proxy', '127.0.0.1/32'] : [])], { cwd: tmp, stdio: 'ignore' });
+      ...(traffic === 'flood' ? ['--trust-proxy', '127.0.0.1/32'] : [])], { cwd: tmp, stdio: ['ignore', openSync(join(tmp, 'wormwatch.log'), 'a'), 'inherit'] });
     await waitForHttp(port, '/1k', 200, 30_000);
   }
   const script = join(tmp, 'script.lua');

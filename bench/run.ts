@@ -15,18 +15,20 @@ import { httpText, runBounded, stopAll, stopChild } from './lib/children.js';
 import { cpuSeconds } from './lib/cpu.js';
 import { describeMachine } from './lib/machine.js';
 import { NGINX_TARGETS, NJS_MODULE, nginxAvailable, nginxVersion, njsAvailable } from './lib/nginx.js';
-import { ratioOf, ratioTable, rounded, summariseTargets, targetTable, type RunRecord } from './lib/report.js';
+import { ratioOf, ratioTable, rounded, scenarioRatioOf, summariseTargets, targetTable, type RunRecord } from './lib/report.js';
 import { warmedUp } from './lib/stats.js';
 import { HELP, parseSettings, UsageError, type Settings } from './lib/settings.js';
 import { ROOT, startBareProxy, startNginxTarget, startOrigin, startWormwatch, wormwatchEntry, type Target } from './lib/targets.js';
 import { wormMix, wormRequests } from './lib/traffic.js';
 import { runWrk, WRK_BIN, wrkVersion } from './lib/wrk.js';
 import { reportScript, rotationScript } from './lib/wrk-scripts.js';
-import { matcherTable, memoryTable, runMatcher, runPipelineFlood, runProxyFlood } from './lib/side-benches.js';
+import { matcherSummary, matcherTable, memoryTable, runMatcher, runPipelineFlood, runProxyFlood } from './lib/side-benches.js';
 
 interface Scenario { name: string; path: string; script: string; targets: string[] }
 
 const WARMUP_CHUNK_S = 2;
+/** The scenario of every request a detection (CodeRed from one client). */
+const FLOOD = 'CodeRed flood';
 
 const silentLogger = createLogger('silent');
 const log = (msg: string): void => { process.stderr.write(`bench: ${msg}\n`); };
@@ -128,6 +130,10 @@ function scenarios(settings: Settings, tmp: string, targets: Map<string, Target>
     { name: '1 KiB', path: '/1k', script: report, targets: [...plain, ...njs] },
     { name: '100 KiB', path: '/100k', script: report, targets: plain },
     { name: '1% worms', path: '/1k', script: mix, targets: have(['origin', 'bare', 'nginx', ...njs, 'wormwatch', 'wormwatch-block', 'wormwatch-bans', ...workers]) },
+    // Every request a detection from one client (a worm outbreak, a scanner): the origin answers
+    // 404, as a real site does; block mode answers 403 itself. Compared with `1 KiB` (ordinary
+    // traffic) round by round, and with bare under the same requests.
+    { name: FLOOD, path: wormRequests[0]!.path, script: report, targets: have(['bare', 'wormwatch', 'wormwatch-block', ...workers]) },
   ].filter((s) => s.targets.length > 0);
 }
 
@@ -172,6 +178,10 @@ function ratiosFor(runs: RunRecord[], list: Scenario[]) {
     const extra: Array<[string, string]> = s.targets.filter((t) => t.startsWith('wormwatch-')).map((t) => [t, 'bare']);
     for (const [a, b] of [...pairs, ...extra]) if (s.targets.includes(a) && s.targets.includes(b)) out.push(ratioOf(runs, s.name, a, b));
   }
+  // What a flood of detections costs wormwatch against its ordinary traffic (issue 16: ≥ 0.8).
+  const flood = list.find((s) => s.name === FLOOD);
+  const plain = list.find((s) => s.name === '1 KiB');
+  for (const t of ['wormwatch', 'bare']) if (flood?.targets.includes(t) && plain?.targets.includes(t)) out.push(scenarioRatioOf(runs, t, FLOOD, plain.name));
   return out;
 }
 
@@ -232,6 +242,7 @@ async function main(): Promise<void> {
     `wormwatch ${VERSION} bench, ${machine.cpuModel} (${machine.cores} cores, ${machine.memoryGiB} GiB), Node ${machine.node}, wrk ${machine.wrk}, nginx ${machine.nginx}`,
     `${settings.rounds} round(s) x ${settings.durationS} s per target, ${settings.connections} connections, ${settings.threads} wrk thread(s)${settings.quick ? ' (--quick)' : ''}; load average ${machine.loadAverageAtStart.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`,
     '', targetTable(summaries), '', ratioTable(ratios),
+    ...(matcher ? ['', matcherSummary(matcher)] : []),
     ...(matcher && pipelineFlood ? ['', matcherTable(matcher), '', memoryTable(pipelineFlood, proxyFlood)] : []),
     ...skipped.map((s) => `skipped: ${s}`), '', `written: ${out}`,
   ];

@@ -66,6 +66,7 @@ export function createMetrics(version: string, registry: Registry = new Registry
     },
     detections: counter(r, 'wormwatch_detections_total', 'Worm and scanner detections, by signature, family, stage and action taken.', ['signature', 'family', 'stage', 'action']),
     detectionsByCountry: counter(r, 'wormwatch_detections_by_country_total', 'Detections by the offender\'s country (ISO 3166 code from the geoip data, or unknown).', ['country']),
+    logLinesSuppressed: counter(r, 'wormwatch_log_lines_suppressed_total', 'Detection log lines not written by the per-offender limit (the first 10 lines of an offender per minute are written, then one in 1,000 with the count folded since).'),
     exposures: counter(r, 'wormwatch_exposures_total', 'Secrets or internal surfaces the origin served to a hunt (a 2xx answer to an exposure signature), by signature.', ['signature']),
     bans: {
       active: watched<{ addresses: number; paths: number }>(r, 'wormwatch_bans', 'Bans in force, by kind (address: an address or IPv6 prefix; path: an exposed path blocked by --block-exposures).', ['kind'], (g, v) => {

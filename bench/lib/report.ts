@@ -77,6 +77,19 @@ export function ratioOf(runs: readonly RunRecord[], scenario: string, numerator:
   };
 }
 
+/**
+ * One target in two scenarios, round by round (`CodeRed flood` against `1 KiB`: what a flood of
+ * detections costs against ordinary traffic), labelled `target (scenario)` over `target (scenario)`.
+ */
+export function scenarioRatioOf(runs: readonly RunRecord[], target: string, scenario: string, baseline: string): RatioSummary {
+  return {
+    scenario: `${scenario} vs ${baseline}`, numerator: `${target} (${scenario})`, denominator: `${target} (${baseline})`,
+    throughput: roundRatios(series(runs, scenario, target, (r) => r.rps), series(runs, baseline, target, (r) => r.rps)),
+    p99: roundRatios(series(runs, scenario, target, (r) => r.p99Ms), series(runs, baseline, target, (r) => r.p99Ms)),
+    cpu: roundRatios(cpuSeries(runs, scenario, target), cpuSeries(runs, baseline, target)),
+  };
+}
+
 export function fmtSpread(s: Spread | null, digits = 2): string {
   if (!s) return 'n/a';
   const f = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(digits));

@@ -68,13 +68,18 @@ export function stopOnSignals(app: Wormwatch): void {
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
     app.stop().then(
-      () => process.exit(0),
+      () => exitLogged(app, 0),
       (err: unknown) => {
         app.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exitLogged(app, 1);
       },
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Exits once the log lines written so far are out (pino imported late, as at start: see above). */
+function exitLogged(app: Wormwatch, code: number): void {
+  void import('../log.js').then(({ exitFlushed }) => exitFlushed(app.logger, code), () => process.exit(code));
 }

@@ -109,10 +109,25 @@ export function compileCatalogue(signatures: readonly Signature[]): Engine {
     return stage === 'request' ? memo.request : memo.notFound;
   }
 
+  // The last request-target normalised, kept: a worm or a scanner flooding one target (CodeRed's
+  // 375 characters, 22 escapes, decoded twice) is normalised once. One entry; a miss costs a compare.
+  let lastMethod = '';
+  let lastTarget = '';
+  let lastViews: ReturnType<typeof normaliseTarget> | null = null;
+  function targetViews(method: unknown, target: unknown): ReturnType<typeof normaliseTarget> {
+    if (typeof method !== 'string' || typeof target !== 'string') return normaliseTarget(method as string, target as string);
+    if (lastViews === null || target !== lastTarget || method !== lastMethod) {
+      lastViews = normaliseTarget(method, target);
+      lastMethod = method;
+      lastTarget = target;
+    }
+    return lastViews;
+  }
+
   return {
     signatures,
     normalise(req: RequestView): NormalisedRequest {
-      return withLazyHeaders(normaliseTarget(req?.method ?? '', req?.target ?? ''), req?.headers);
+      return withLazyHeaders(targetViews(req?.method ?? '', req?.target ?? ''), req?.headers);
     },
     match(n: NormalisedRequest, stage: Stage): Verdict | null {
       if ((stage !== 'request' && stage !== '404') || typeof n !== 'object' || n === null) return null;
@@ -177,10 +192,21 @@ function verify(c: CompiledSignature, n: NormalisedRequest): Field | null {
 }
 
 function verdict(c: CompiledSignature, n: NormalisedRequest, stage: Stage, where: Field): Verdict {
-  const evidence = sanitiseLine(`${n.method} ${n.received ?? n.raw}`, EVIDENCE_MAX);
+  const evidence = evidenceOf(n);
   const v: Verdict = { signature: c.signature, stage, evidence };
   if (where === 'headers') v.detail = sanitiseLine(headerLineAt(n.headers, c.re), EVIDENCE_MAX);
   return v;
+}
+
+/**
+ * The request line as evidence, sanitised and cut to EVIDENCE_MAX. The target is cut before it is
+ * joined and sanitised (one character past the limit keeps `sanitiseLine`'s `...` as it was): a
+ * CodeRed or WebDAV overflow target of 8 KiB is otherwise copied whole, to keep 200 characters.
+ */
+export function evidenceOf(n: NormalisedRequest): string {
+  const target = String(n.received ?? n.raw);
+  const room = EVIDENCE_MAX + 1 - n.method.length - 1;
+  return sanitiseLine(`${n.method} ${target.length > room ? target.slice(0, Math.max(0, room)) : target}`, EVIDENCE_MAX);
 }
 
 /** The whole `name: value` line in which the pattern matched. */

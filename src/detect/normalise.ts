@@ -96,15 +96,16 @@ export function percentDecode(s: string): string {
  * (`E0 80 AF`) are accepted, and bytes that start no sequence are kept unchanged.
  */
 export function foldUtf8(s: string): string {
-  // Only bytes C0-FF start a sequence; most text has none, and a native search finds that fastest.
-  if (!/[\u00c0-\u00ff]/.test(s)) return s;
+  // Only bytes C0-FF start a sequence; most text has none. A native search finds each one (and
+  // that there is none) faster than a look at every character: a CodeRed query is 380 of them.
+  const starts = /[\u00c0-\u00ff]/g;
+  if (!starts.test(s)) return s;
   const n = s.length;
   const parts = [];
   let out = '';
   let from = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = starts.lastIndex - 1; i >= 0; i = starts.test(s) ? starts.lastIndex - 1 : -1) {
     const c = s.charCodeAt(i);
-    if (c < 0xc0 || c > 0xff) continue;
     const c1 = i + 1 < n ? s.charCodeAt(i + 1) : -1;
     const c2 = i + 2 < n ? s.charCodeAt(i + 2) : -1;
     let code = -1;
@@ -127,7 +128,7 @@ export function foldUtf8(s: string): string {
       out = '';
     }
     from = i + len;
-    i = from - 1;
+    starts.lastIndex = from;
   }
   if (from === 0) return s;
   if (from < n) out += s.slice(from);
@@ -143,7 +144,9 @@ export function decodeOnce(s: string): string {
 
 /** Decoding twice: what IIS's double-decode bug (MS01-026) did to `%255c`, `%%35c`, `%25%35%63`. */
 export function decodeTwice(s: string): string {
-  return decodeOnce(decodeOnce(s));
+  const once = decodeOnce(s);
+  // Decoding what decoding left unchanged changes nothing again: one pass over a long target saved.
+  return once === s ? s : decodeOnce(once);
 }
 
 /** `http://host:port/p?q` → `/p?q`: an absolute-form target is judged by its path like any other. */
@@ -179,7 +182,9 @@ export function canonicalPath(path: string): string {
 export function resolvePath(path: string): string {
   // Only a segment ending in a dot or a space (`.`, `..`, `x.`) or holding a `:` can change, so
   // the many paths with a dotfile (`/.well-known/`) or a dotted name need no splitting.
-  if (!/[. ](?:\/|$)|:/.test(path)) return path;
+  // Native substring searches, several times quicker than one regex with an alternation on long paths.
+  const last = path.charCodeAt(path.length - 1);
+  if (path.indexOf('./') < 0 && path.indexOf(' /') < 0 && last !== 46 && last !== 32 && path.indexOf(':') < 0) return path;
   const segments = path.split('/');
   const n = segments.length;
   // A rooted path keeps its leading empty segment: `..` never climbs above the root.

@@ -3,9 +3,12 @@
  * every signature one of whose literals occurs in it, whatever the number of signatures. Only
  * those candidates then pay for their regular expression.
  *
- * The automaton is a dense DFA over a compressed alphabet: every character that appears in some
- * literal gets its own class, everything else shares class 0, and all characters from U+0080 up
- * share one class (so a non-ASCII literal may give false candidates, never missed ones).
+ * The automaton is a dense DFA over a compressed alphabet: every character below U+0100 that
+ * appears in some literal gets its own class, everything else shares class 0, and all characters
+ * from U+0100 up share one class (so such a literal may give false candidates, never missed ones).
+ * Latin-1 gets classes of its own because request bytes arrive as Latin-1: a literal of bytes
+ * (`\xffSMB`) then leaves every other high byte in class 0, so a target of machine code (a NOP
+ * sled of `\x90`) is skipped through like any text without literal characters.
  */
 
 /** Marks every id whose literal occurs in `text` (`seen[id] = epoch`), pushing it once onto `found`. */
@@ -20,7 +23,8 @@ export type Scanner = (text: string, seen: Uint32Array, epoch: number, found: nu
 export type AsciiScanner = (text: string, seen: Uint32Array, epoch: number, found: number[], from: number) => number;
 
 type ScannerFactory<S> = (
-  delta: Int16Array | Int32Array, width: number, classOf: Uint16Array, highClass: number, outStart: Int32Array, outputs: Int32Array, skip: RegExp | null,
+  delta: Int16Array | Int32Array, width: number, classOf: Uint16Array, highClass: number, outStart: Int32Array, outputs: Int32Array,
+  skip: RegExp | null, run: RegExp | null,
 ) => S;
 
 /**
@@ -31,6 +35,7 @@ type ScannerFactory<S> = (
  */
 const SCAN_SOURCE = `return function scan(text, seen, epoch, found, from) {
   let s = FROM;
+  let idle = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     if (SKIP && s === 0) {
@@ -40,7 +45,7 @@ const SCAN_SOURCE = `return function scan(text, seen, epoch, found, from) {
     }
     const c = text.charCodeAt(i);
     ASCII_CHECK
-    s = delta[s * WIDTH + (c < 128 ? classOf[c] : highClass)];
+    s = delta[s * WIDTH + (c < CLASSED ? classOf[c] : highClass)];
     if (s < 0) {
       s = ~s;
       const end = outStart[s + 1];
@@ -52,15 +57,34 @@ const SCAN_SOURCE = `return function scan(text, seen, epoch, found, from) {
         }
       }
     }
+    if (RUN && s === 0) {
+      if (++idle === RUN_AFTER) {
+        idle = 0;
+        run.lastIndex = i + 1;
+        if (!run.test(text)) return DONE;
+        i = run.lastIndex - 2;
+      }
+    } else idle = 0;
   }
   return DONE;
 };`;
+
+/**
+ * Without a skip pattern (common letters start literals), a run of this many characters that left
+ * the automaton in its start state has the rest of the run jumped over by the native search for
+ * the next character that can leave it (\`run\`): ordinary text seldom has such runs and pays one
+ * counter, a target of machine code or padding (\`%90\`, \`XXXX\`, Latin-1 noise) 8 KiB long skips.
+ */
+const RUN_AFTER = 16;
 
 /**
  * Letters rare in request lines and headers (each under 0.2% of the characters of the benign
  * corpora's User-Agent and Referer values), so a literal may start with one and still be skipped to.
  */
 const RARE_LETTERS = /[jqvyz]/i;
+
+/** Characters below this have classes of their own (ASCII and Latin-1); all above share one. */
+const CLASSED = 256;
 
 /** Most literals for which `asciiFilter` is built (see there). */
 const FILTER_MAX = 4;
@@ -72,16 +96,22 @@ const FILTER_MAX = 4;
  * stepping through every character. When a common letter or a digit can start a literal, that
  * would only add overhead.
  */
-function skipPattern(delta: ArrayLike<number>, classOf: Uint16Array, highClass: number, extra: string[] = []): RegExp | null {
+function skipPattern(delta: ArrayLike<number>, classOf: Uint16Array, highClass: number, extra: string[] = [], anyLetters = false): RegExp | null {
   const chars: string[] = [...extra];
-  for (let c = 0; c < 128; c++) {
+  for (let c = 0; c < CLASSED; c++) {
     if (classOf[c] === 0 || delta[classOf[c]!] === 0) continue;
     const ch = String.fromCharCode(c);
-    if (/[a-z0-9]/i.test(ch) && !RARE_LETTERS.test(ch)) return null;
+    if (!anyLetters && /[a-z0-9]/i.test(ch) && !RARE_LETTERS.test(ch)) return null;
     chars.push(`\\x${c.toString(16).padStart(2, '0')}`);
   }
-  if (highClass !== 0 && delta[highClass] !== 0) chars.push('\\u0080-\\uffff');
+  if (highClass !== 0 && delta[highClass] !== 0) chars.push('\\u0100-\\uffff');
   return chars.length === 0 ? null : new RegExp(`[${chars.join('')}]`, 'g');
+}
+
+/** The scan loop for one automaton: its width, and the skip or run search it has (at most one). */
+function scanSource(width: number, skip: RegExp | null, run: RegExp | null): string {
+  return SCAN_SOURCE.replace('CLASSED', String(CLASSED)).replace('WIDTH', String(width)).replace('SKIP &&', skip ? '' : 'false &&')
+    .replace('RUN &&', run ? '' : 'false &&').replace('RUN_AFTER', String(RUN_AFTER));
 }
 
 export class LiteralAutomaton {
@@ -103,18 +133,18 @@ export class LiteralAutomaton {
   readonly asciiFilter: RegExp | null = null;
 
   constructor(entries: ReadonlyArray<{ literal: string; id: number }>, opts: { ascii?: boolean } = {}) {
-    const classOf = new Uint16Array(128);
+    const classOf = new Uint16Array(CLASSED);
     let width = 1;
     let highClass = 0;
     for (const { literal } of entries) {
       for (let i = 0; i < literal.length; i++) {
         const c = literal.charCodeAt(i);
-        if (c < 128) {
+        if (c < CLASSED) {
           if (classOf[c] === 0) classOf[c] = width++;
         } else if (highClass === 0) highClass = width++;
       }
     }
-    const classify = (c: number): number => (c < 128 ? classOf[c]! : highClass);
+    const classify = (c: number): number => (c < CLASSED ? classOf[c]! : highClass);
 
     // Trie: goto edges as arrays of width, outputs as sets.
     const edges: Int32Array[] = [new Int32Array(width).fill(-1)];
@@ -179,23 +209,26 @@ export class LiteralAutomaton {
     this.size = n;
     this.separatorsNeutral = [58, 32, 10].every((c) => table[classOf[c]!] === 0);
     const skip = n > 1 ? skipPattern(table, classOf, highClass) : null;
+    const run = n > 1 && skip === null ? skipPattern(table, classOf, highClass, [], true) : null;
     const outputs = Int32Array.from(flat);
-    const source = SCAN_SOURCE.replace('WIDTH', String(width)).replace('SKIP &&', skip ? '' : 'false &&').replace(/DONE/g, '').replace('ASCII_CHECK', '').replace('FROM', '0');
-    this.scan = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', source) as ScannerFactory<Scanner>)(
-      table, width, classOf, highClass, outStart, outputs, skip);
+    const source = scanSource(width, skip, run).replace(/DONE/g, '').replace('ASCII_CHECK', '').replace('FROM', '0');
+    this.scan = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', 'run', source) as ScannerFactory<Scanner>)(
+      table, width, classOf, highClass, outStart, outputs, skip, run);
     if (opts.ascii) {
       // A-Z in the class of a-z; the scan stops at `%` and U+0080 up, so the skip must find those too.
       const folded = classOf.slice();
       for (let c = 65; c <= 90; c++) folded[c] = classOf[c + 32]!;
-      const asciiSkip = n > 1 ? skipPattern(table, folded, highClass, ['%', '\\u0080-\\uffff']) : /[%\u0080-\uffff]/g;
-      const asciiSource = SCAN_SOURCE.replace('WIDTH', String(width)).replace('SKIP &&', asciiSkip ? '' : 'false &&').replace(/DONE/g, 's')
+      const stops = ['%', '\\u0080-\\uffff'];
+      const asciiSkip = n > 1 ? skipPattern(table, folded, highClass, stops) : /[%\u0080-\uffff]/g;
+      const asciiRun = asciiSkip === null ? skipPattern(table, folded, highClass, stops, true) : null;
+      const asciiSource = scanSource(width, asciiSkip, asciiRun).replace(/DONE/g, 's')
         .replace('ASCII_CHECK', 'if (c === 37 || c > 127) return -1;').replace('FROM', 'from');
       const literals = [...new Set(entries.map((e) => e.literal).filter((l) => l.length > 0))];
       if (literals.length <= FILTER_MAX && literals.every((l) => !/[:\s]/.test(l))) {
         this.asciiFilter = new RegExp([...literals.map((l) => l.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), '[%\\u0080-\\uffff]'].join('|'), 'i');
       }
-      this.scanAscii = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', asciiSource) as ScannerFactory<AsciiScanner>)(
-        table, width, folded, highClass, outStart, outputs, asciiSkip);
+      this.scanAscii = (new Function('delta', 'width', 'classOf', 'highClass', 'outStart', 'outputs', 'skip', 'run', asciiSource) as ScannerFactory<AsciiScanner>)(
+        table, width, folded, highClass, outStart, outputs, asciiSkip, asciiRun);
     }
   }
 }

@@ -80,6 +80,12 @@ export class OffenderStore {
   readonly #maxLineLength: number;
   readonly #gauge: { set(value: number): void } | undefined;
   readonly #enrich: ((ip: string) => NetworkOf) | undefined;
+  /** The offenders gauge's last value: set only when the count changes. */
+  #gaugeSize = -1;
+  #lastIp = '';
+  #lastIpKey = '';
+  #lastLine = '';
+  #lastSample = '';
 
   constructor(options: OffenderStoreOptions) {
     this.#cache = new LRUCache<string, Entry>({
@@ -94,24 +100,45 @@ export class OffenderStore {
     this.#maxLineLength = options.maxLineLength ?? 200;
     this.#gauge = options.gauge;
     this.#enrich = options.enrich;
-    this.#gauge?.set(0);
+    this.#gauge?.set((this.#gaugeSize = 0));
   }
 
   /** Remembers one detection; returns the offender's country (for the per-country metric). Cheap and synchronous: it runs on the request path. */
   record(event: DetectionEvent): string | null {
-    const ip = canonicalIp(event.ip) ?? sanitiseLine(event.ip, 64);
+    const ip = this.#keyOf(event.ip);
     const entry = this.#cache.peek(ip) ?? this.#newEntry(ip, event.at);
     entry.lastSeen = event.at.getTime();
     entry.hits += 1;
     entry.family = event.verdict.signature.family;
     this.#countSignature(entry, event.verdict.signature.id);
     if (this.#samples > 0) {
-      entry.samples.push(sanitiseLine(event.requestLine, this.#maxLineLength));
-      if (entry.samples.length > this.#samples) entry.samples.splice(0, entry.samples.length - this.#samples);
+      entry.samples.push(this.#sampleOf(event.requestLine));
+      if (entry.samples.length > this.#samples) entry.samples.shift();
     }
     this.#cache.set(ip, entry);
-    this.#gauge?.set(this.#cache.size);
+    if (this.#cache.size !== this.#gaugeSize) this.#gauge?.set((this.#gaugeSize = this.#cache.size));
     return entry.country;
+  }
+
+  /**
+   * The address as a key, the last one remembered: a flood from one offender (the case that must
+   * stay cheap) gives the same text every time, and its parse and check are done once.
+   */
+  #keyOf(text: string): string {
+    if (text !== this.#lastIp) {
+      this.#lastIpKey = canonicalIp(text) ?? sanitiseLine(text, 64);
+      this.#lastIp = text;
+    }
+    return this.#lastIpKey;
+  }
+
+  /** A request line sanitised for keeping; the last one remembered, as for `#keyOf` (a worm repeats its line). */
+  #sampleOf(line: string): string {
+    if (line !== this.#lastLine) {
+      this.#lastSample = sanitiseLine(line, this.#maxLineLength);
+      this.#lastLine = line;
+    }
+    return this.#lastSample;
   }
 
   /** The offender at this address (any notation of it), or undefined if unknown or expired. */
@@ -145,12 +172,12 @@ export class OffenderStore {
   /** Drops expired entries now (expiry is otherwise lazy); the app calls this periodically. */
   purgeStale(): void {
     this.#cache.purgeStale();
-    this.#gauge?.set(this.#cache.size);
+    this.#gauge?.set((this.#gaugeSize = this.#cache.size));
   }
 
   clear(): void {
     this.#cache.clear();
-    this.#gauge?.set(0);
+    this.#gauge?.set((this.#gaugeSize = 0));
   }
 
   #newEntry(ip: string, at: Date): Entry {

@@ -90,7 +90,10 @@ export function createForwarder(cfg: ForwarderConfig): Forwarder {
     }
   });
 
-  const proxy = createProxyServer({ target: cfg.upstream, agent: pool.pooled, ws: true, xfwd: false, changeOrigin: false });
+  // `toProxy` and `prependPath: false`: the library then takes the path as it is instead of
+  // parsing the target's and the request's through WHATWG URL (two parses a request); the path
+  // it would build is replaced with the client's bytes in the hook above anyway.
+  const proxy = createProxyServer({ target: cfg.upstream, agent: pool.pooled, ws: true, xfwd: false, changeOrigin: false, toProxy: true, prependPath: false });
   proxy.before('web', 'stream', restoreFraming);
   const fresh = { agent: pool.fresh };
   const send = (x: Exchange, options: { agent: http.Agent } | undefined): void => {

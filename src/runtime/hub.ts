@@ -8,6 +8,8 @@ import { detectionLogFields, type Logger } from '../log.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { OffenderStore, type NetworkOf } from '../offenders/store.js';
 import { VERSION } from '../version.js';
+import { detectionCounters } from './detection-counters.js';
+import { FOLDED, LogLimit } from './log-limit.js';
 import type { ExtensionContext, ExtensionFactory, WormwatchExtension } from './extension.js';
 
 export interface HubStart {
@@ -60,17 +62,22 @@ export async function createHub(options: Options, start: HubStart): Promise<Hub>
   let extensions: WormwatchExtension[] = [];
   const listeners: DetectionListener[] = [];
 
+  const counters = detectionCounters(metrics);
+  const logLimit = new LogLimit();
   const onDetection = (event: DetectionEvent): void => {
     const country = offenders.record(event);
-    metrics.detectionsByCountry.inc({ country: country ?? 'unknown' });
-    const { signature, stage } = event.verdict;
-    metrics.detections.inc({ signature: signature.id, family: signature.family, stage, action: event.action });
+    counters.byCountry(country).inc();
+    const { signature } = event.verdict;
+    counters.of(event).inc();
     if (event.answer?.exposure) {
+      // Never folded: a secret served is rare and each one matters.
       metrics.exposures.inc({ signature: signature.id });
       logger.error(detectionLogFields(event), `secret exposed: ${event.answer.path} was served (${event.answer.status}) to a hunt`);
     } else if (logger.isLevelEnabled('warn')) {
       // Built only when written: a log scan runs at level error and sees a detection per line.
-      logger.warn(detectionLogFields(event), 'worm probe detected');
+      const folded = logLimit.admit(event.ip, event.at.getTime());
+      if (folded === FOLDED) metrics.logLinesSuppressed.inc();
+      else logger.warn(folded > 0 ? { ...detectionLogFields(event), suppressed: folded } : detectionLogFields(event), 'worm probe detected');
     }
     // Before the extensions: the ban is in force by the time the proxy reads its next request.
     bans.onDetection(event);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStat } from '../../bench/lib/cpu.js';
 import { nginxConfig } from '../../bench/lib/nginx.js';
-import { ratioOf, summariseTargets, type RunRecord } from '../../bench/lib/report.js';
+import { ratioOf, scenarioRatioOf, summariseTargets, type RunRecord } from '../../bench/lib/report.js';
 import { parseSettings, UsageError } from '../../bench/lib/settings.js';
 import { median, ratio, roundRatios, spread, warmedUp } from '../../bench/lib/stats.js';
 import { benignRequests, wormMix, wormRequests } from '../../bench/lib/traffic.js';
@@ -118,6 +118,17 @@ describe('bench harness (pure parts)', () => {
       assert.equal(r.p99?.max, 1.2);
       // Round 2 has no CPU figure for wormwatch: only round 1 counts.
       assert.deepEqual(r.cpu, { median: 1.1, min: 1.1, max: 1.1, n: 1 });
+    });
+
+    it('pairs one target with itself in another scenario of the same round (the CodeRed flood against 1 KiB)', () => {
+      const both: RunRecord[] = [...runs,
+        { scenario: 'CodeRed flood', target: 'wormwatch', round: 1, result: wrkResult(450, 24), cpuUsPerRequest: 220 },
+        { scenario: 'CodeRed flood', target: 'wormwatch', round: 2, result: wrkResult(1980, 9), cpuUsPerRequest: 200 }];
+      const r = scenarioRatioOf(both, 'wormwatch', 'CodeRed flood', '1 KiB');
+      assert.equal(r.numerator, 'wormwatch (CodeRed flood)');
+      assert.equal(r.denominator, 'wormwatch (1 KiB)');
+      assert.deepEqual(r.throughput, { median: 0.7, min: 0.5, max: 0.9, n: 2 });
+      assert.deepEqual(r.cpu, { median: 2, min: 2, max: 2, n: 1 });
     });
 
     it('summarises each target of each scenario once', () => {

@@ -4,6 +4,8 @@ import { compileCatalogue, exampleRequest, matchList, parseRequestLine } from '.
 import { builtinCatalogue, defaultEngine } from '../../src/rules/index.js';
 import type { Engine, NormalisedRequest, Signature, Stage } from '../../src/detect/index.js';
 import { LiteralAutomaton } from '../../src/detect/prefilter.js';
+import { evidenceOf } from '../../src/detect/engine.js';
+import { sanitiseLine } from '../../src/detect/sanitise.js';
 import { readCorpus } from './corpus-sample.js';
 
 function sig(id: string, stage: Stage, match: Signature['match']): Signature {
@@ -49,6 +51,40 @@ describe('detect/engine', () => {
       const again: number[] = [];
       ac.scan('caf\u00e9 his', new Uint32Array(5), 1, again);
       assert.deepEqual(again.sort(), [2, 4]);
+    });
+
+    it('tells Latin-1 bytes apart: a literal of bytes is found in a NOP sled, other high bytes are not it', () => {
+      const ac = new LiteralAutomaton([{ literal: '\u00ffsmb', id: 0 }, { literal: '.ida', id: 1 }]);
+      const found: number[] = [];
+      ac.scan(`${'\u0090\u0002\u00b1'.repeat(2700)}\u00ffsmb`, new Uint32Array(2), 1, found);
+      assert.deepEqual(found, [0]);
+      const none: number[] = [];
+      ac.scan(`${'\u0090'.repeat(100)}\u00fesmb \u00b1smb \u0100smb`, new Uint32Array(2), 1, none);
+      assert.deepEqual(none, []);
+    });
+
+    it('finds every literal after long runs of characters that start none, at every offset past the run', () => {
+      // Common letters start these literals: the scan has no skip pattern and jumps runs instead.
+      const entries = [{ literal: 'admin', id: 0 }, { literal: 'cmd.exe', id: 1 }, { literal: 'nnn%u', id: 2 }, { literal: 'e', id: 3 }];
+      const ac = new LiteralAutomaton(entries, { ascii: true });
+      const fillers = ['-', '\u0090', 'N', '\u00b1', '~'];
+      for (const filler of fillers) {
+        for (let run = 0; run < 40; run++) {
+          for (const { literal, id } of entries) {
+            const text = `${filler.repeat(run)}${literal}${filler.repeat(run % 7)}`;
+            const found: number[] = [];
+            ac.scan(text, new Uint32Array(4), 1, found);
+            const expected = entries.filter((e) => text.toLowerCase().includes(e.literal)).map((e) => e.id).sort();
+            assert.deepEqual(found.sort(), expected, `${JSON.stringify(filler)} x ${run} then ${literal}`);
+            assert.ok(found.includes(id));
+            if (/^[\x20-\x7e]*$/.test(text) && !text.includes('%')) {
+              const ascii: number[] = [];
+              assert.equal(ac.scanAscii!(text.toUpperCase(), new Uint32Array(4), 1, ascii, 0) >= 0, true);
+              assert.deepEqual(ascii.sort(), expected, `ascii: ${JSON.stringify(filler)} x ${run} then ${literal}`);
+            }
+          }
+        }
+      }
     });
   });
 
@@ -97,6 +133,36 @@ describe('detect/engine', () => {
       assert.ok(v!.evidence.endsWith('...'));
       const ctl = classify(defaultEngine(), 'GET /scripts/root.exe?/c+dir\x07 HTTP/1.0').request;
       assert.equal(ctl?.evidence, 'GET /scripts/root.exe?/c+dir\\x07');
+    });
+
+    it('judges a repeated target the same each time, with each request\'s own headers and method', () => {
+      const engine = defaultEngine();
+      const target = `/default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3=a`;
+      const first = engine.normalise({ method: 'GET', target, headers: { 'user-agent': 'a' } });
+      const again = engine.normalise({ method: 'GET', target, headers: { 'user-agent': '${jndi:ldap://127.0.0.1/x}' } });
+      const head = engine.normalise({ method: 'HEAD', target, headers: {} });
+      const views = (n: NormalisedRequest) => [n.method, n.raw, n.path, n.query, n.url, n.line, n.resolved, n.received];
+      assert.deepEqual(views(again), views(first));
+      assert.equal(first.headers, 'user-agent: a');
+      assert.equal(again.headers, 'user-agent: ${jndi:ldap://127.0.0.1/x}');
+      assert.equal(head.line.startsWith('HEAD /default.ida?nnnn'), true);
+      assert.equal(engine.match(first, 'request')?.signature.family, 'codered');
+      assert.equal(engine.match(again, 'request')?.signature.family, 'codered');
+      const other = engine.normalise({ method: 'GET', target: '/index.html' });
+      assert.equal(other.url, '/index.html');
+      assert.equal(engine.normalise({ method: 'GET', target }).url, first.url);
+    });
+
+    it('cuts the target before sanitising it into evidence, with the same result as sanitising it whole', () => {
+      for (const method of ['GET', 'PROPFIND', 'X'.repeat(32)]) {
+        for (let len = 150; len < 230; len++) {
+          for (const tail of ['', '\x1b', '\u00b1\u00b1', '%u9090']) {
+            const received = `/default.ida?${'N'.repeat(Math.max(0, len - 13 - tail.length))}${tail}`;
+            const n = { ...defaultEngine().normalise({ method, target: received }), received };
+            assert.equal(evidenceOf(n), sanitiseLine(`${n.method} ${received}`, 200), `${method} ${len} ${JSON.stringify(tail)}`);
+          }
+        }
+      }
     });
   });
 

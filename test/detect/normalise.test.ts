@@ -97,6 +97,38 @@ describe('detect/normalise', () => {
       assert.equal(resolvePath('/plain/path.html'), '/plain/path.html');
     });
 
+    it('takes its shortcuts (nothing to resolve, nothing left to decode) only where the full work changes nothing', () => {
+      // The full work, every time: split and resolve, and decode twice without looking.
+      const fullResolve = (path: string): string => {
+        const segments = path.split('/');
+        const floor = segments[0] === '' ? 1 : 0;
+        const out: string[] = [];
+        segments.forEach((segment, i) => {
+          let s = segment;
+          if (s.includes(':')) s = s.replace(/:[^:]*:\$[a-z_]+$/, '');
+          if (/[^. ]/.test(s)) s = s.replace(/[. ]+$/, '');
+          if (s === '.' || s === '..') {
+            if (s === '..' && out.length > floor) out.pop();
+            if (i === segments.length - 1) out.push('');
+            return;
+          }
+          out.push(s);
+        });
+        return out.join('/');
+      };
+      let seed = 11;
+      const pick = (alphabet: string, len: number): string => Array.from({ length: len }, () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return alphabet[seed % alphabet.length];
+      }).join('');
+      for (let k = 0; k < 5000; k++) {
+        const path = `/${pick('ab/. :$%25c0', k % 23)}`;
+        assert.equal(resolvePath(path), fullResolve(path), JSON.stringify(path));
+        const encoded = pick('%2535cafu0\u00c0\u00af\u0090/', k % 17);
+        assert.equal(decodeTwice(encoded), foldUtf8(percentDecode(foldUtf8(percentDecode(encoded)))), JSON.stringify(encoded));
+      }
+    });
+
     it('judges an absolute-form target by its path', () => {
       assert.equal(stripAbsoluteForm('http://Host:80/phpmyadmin/?a=1'), '/phpmyadmin/?a=1');
       assert.equal(stripAbsoluteForm('https://host?x'), '/?x');

@@ -8,6 +8,7 @@ import type { BanFeed } from '../../bans/index.js';
 import type { ProxyDeps, ProxyHandle } from '../../proxy/index.js';
 import { startWormwatch, type Wormwatch } from '../serve.js';
 import { RESPAWN_DELAY_MS, SCRAPE_TIMEOUT_MS, type Metric, type ToPrimary, type ToWorker } from './protocol.js';
+import { SignatureReceiver } from './detection-wire.js';
 
 /**
  * `--workers N`: the primary process forks N workers that each run the proxy on the shared
@@ -60,6 +61,7 @@ class WorkerPool {
   #stopping = false;
   #deps: ProxyDeps | undefined;
   #bans: BanFeed | undefined;
+  #unknownSignatures = 0;
 
   constructor(
     private readonly count: number,
@@ -97,6 +99,7 @@ class WorkerPool {
   #fork(): Promise<AddressInfo> {
     const worker = cluster.fork();
     this.#workers.add(worker);
+    const signatures = new SignatureReceiver();
     return new Promise((resolve, reject) => {
       let listening = false;
       worker.on('message', (message: ToPrimary) => {
@@ -105,7 +108,7 @@ class WorkerPool {
           resolve(message.address);
         } else if (message.ww === 'failed') reject(new Error(message.message));
         else if (message.ww === 'need-bans') worker.send({ ww: 'bans', bans: this.#bans?.snapshot() ?? [] } satisfies ToWorker);
-        else this.#onMessage(message);
+        else this.#onMessage(message, signatures);
       });
       worker.once('exit', (code, signal) => {
         this.#workers.delete(worker);
@@ -119,9 +122,14 @@ class WorkerPool {
     });
   }
 
-  #onMessage(message: ToPrimary): void {
+  #onMessage(message: ToPrimary, signatures: SignatureReceiver): void {
     const deps = this.#deps!;
-    if (message.ww === 'detection') deps.onDetection(message.event);
+    if (message.ww === 'detection') {
+      const event = signatures.unpack(message.detection);
+      // Not expected (IPC keeps a worker's order): said once, not per message.
+      if (event !== null) deps.onDetection(event);
+      else if (this.#unknownSignatures++ === 0) this.logger.error('a proxy worker named a signature it never sent; its detection was dropped');
+    }
     else if (message.ww === 'not-found') deps.onNotFound?.(message.ip, message.request, message.at);
     else if ('id' in message) this.#replies.get(message.id)?.(message);
   }

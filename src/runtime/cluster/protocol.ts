@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Ban, BanChange } from '../../bans/index.js';
-import type { DetectionEvent } from '../../detect/detection.js';
+import type { WireDetection } from './detection-wire.js';
 import type { NormalisedRequest } from '../../detect/types.js';
 
 /** Detections and 404s a worker may have queued to the primary; more are dropped and counted. */
@@ -17,7 +17,7 @@ export type Metric = MetricObjectWithValues<MetricValue<string>>;
 export type ToPrimary =
   | { ww: 'listening'; address: AddressInfo }
   | { ww: 'failed'; message: string }
-  | { ww: 'detection'; event: DetectionEvent }
+  | { ww: 'detection'; detection: WireDetection }
   | { ww: 'not-found'; ip: string; request: NormalisedRequest; at: Date }
   | { ww: 'metrics'; id: number; metrics: Metric[] }
   | { ww: 'reloaded'; id: number; error?: string }

@@ -1,12 +1,13 @@
 import cluster from 'node:cluster';
 import { BanMirror } from '../../bans/mirror.js';
 import type { Options } from '../../config/options.js';
-import { createLogger } from '../../log.js';
+import { createLogger, exitFlushed } from '../../log.js';
 import { createMetrics, PRIMARY_ONLY } from '../../metrics.js';
 import { createProxy } from '../../proxy/index.js';
 import { buildEngine } from '../../rules/index.js';
 import { VERSION } from '../../version.js';
 import { BANS_WAIT_MS, IPC_MAX_PENDING, type Metric, type ToPrimary, type ToWorker } from './protocol.js';
+import { SignatureSender } from './detection-wire.js';
 
 /**
  * A worker: the proxy alone, reporting detections and 404s to the primary. Signals are the
@@ -18,6 +19,7 @@ export async function runWorker(options: Options): Promise<void> {
   const metrics = createMetrics(VERSION);
   for (const name of PRIMARY_ONLY) metrics.registry.removeSingleMetric(name);
   const channel = new PrimaryChannel(metrics.cluster.reportsDropped);
+  const signatures = new SignatureSender();
   let engine = buildEngine(options);
   const bans = new BanMirror(options.banMax, options.banIpv6Prefix);
   let bansArrived: () => void = () => undefined;
@@ -29,7 +31,10 @@ export async function runWorker(options: Options): Promise<void> {
   const proxy = createProxy({
     options, metrics: metrics.proxy, logger, bans,
     engine: () => engine,
-    onDetection: (event) => channel.send({ ww: 'detection', event }),
+    onDetection: (event) => {
+      const detection = signatures.pack(event);
+      channel.send({ ww: 'detection', detection }, () => signatures.delivered(detection));
+    },
     // A structured clone keeps own properties only; the engine builds `headers` on first read (a getter).
     onNotFound: (ip, request, at) => channel.send({ ww: 'not-found', ip, request: { ...request, headers: request.headers }, at }),
   });
@@ -38,7 +43,7 @@ export async function runWorker(options: Options): Promise<void> {
   const stop = (graceMs: number): Promise<void> => (stopping ??= (async () => {
     await proxy.close(graceMs);
     await channel.drained();
-    process.exit(0);
+    exitFlushed(logger, 0);
   })());
   process.on('message', (message: ToWorker) => {
     if (message.ww === 'bans') {
@@ -80,9 +85,9 @@ class PrimaryChannel {
   constructor(private readonly dropped: { inc(): void }) {}
 
   /** A report (detection, 404): dropped when the queue is full. */
-  send(message: ToPrimary): void {
+  send(message: ToPrimary, onDelivered?: () => void): void {
     if (this.#pending >= IPC_MAX_PENDING || !process.connected) this.dropped.inc();
-    else this.#write(message, true);
+    else this.#write(message, true, onDelivered);
   }
 
   /** An answer to the primary: never dropped for a full queue. */
@@ -90,11 +95,12 @@ class PrimaryChannel {
     if (process.connected) this.#write(message, false);
   }
 
-  #write(message: ToPrimary, report: boolean): void {
+  #write(message: ToPrimary, report: boolean, onDelivered?: () => void): void {
     this.#pending++;
     process.send!(message, undefined, undefined, (err: Error | null) => {
       this.#pending--;
       if (err && report) this.dropped.inc();
+      else if (!err) onDelivered?.();
       if (this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
     });
   }
