@@ -1,23 +1,17 @@
 import { decodeEntry } from './abuse-facts.js';
 import type { EntryFacts, EntryRow } from './abuse-store.js';
-import { headerSafe, humanDuration, indent, machineOf, sanitiseSample, utc, wrap } from './render.js';
+import { headerSafe, humanDuration, indent, machineOf, sanitiseSample, utc, wrap, type RenderSettings } from './render.js';
 import type { MessagePart, NoticeRow, RenderedMessage, SignatureRef } from './types.js';
 import { clfLine, renderXarf, textPart, XarfInputError, type AttackCategory, type XarfParts } from './xarf.js';
 
-/** The parts of the options a digest depends on. */
-export interface DigestSettings {
-  from: string;
-  replyTo: string | undefined;
-  cc: readonly string[];
-  bcc: readonly string[];
-  footer: string | undefined;
+/** The parts of the options a digest depends on: a notice's, with `intervalMs` the digest's. */
+export interface DigestSettings extends RenderSettings {
   /** `--abuse-digest-interval`. */
   intervalMs: number;
   /** `--abuse-after`; 0: hosts are listed from their first probe. */
   afterMs: number;
   /** The host tier is on: each host's own administrators were written to first. */
   hostTier: boolean;
-  version: string;
 }
 
 export interface DigestHost {

@@ -23,10 +23,7 @@ export function renderSettings(options: Pick<Options, 'noticeFrom' | 'noticeRepl
 }
 
 export function digestSettings(options: MessageOptions): DigestSettings {
-  return {
-    from: options.noticeFrom, replyTo: options.noticeReplyTo, cc: options.noticeCc, bcc: options.noticeBcc, footer: options.noticeFooter,
-    intervalMs: options.abuseDigestInterval, afterMs: options.abuseAfter, hostTier: options.noticeTiers.includes('host'), version: VERSION,
-  };
+  return { ...renderSettings(options), intervalMs: options.abuseDigestInterval, afterMs: options.abuseAfter, hostTier: options.noticeTiers.includes('host') };
 }
 
 /** The message of a stored row, as it is sent and as `notices show` prints it: an offender notice, an operator mail or an abuse digest. */
