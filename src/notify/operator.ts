@@ -32,8 +32,31 @@ const exposureKey = (f: Pick<ExposureFacts, 'path' | 'firstSeen'>): string => `$
 
 /** The exposures waiting for the outbox: one entry per path per UTC day, at most OPERATOR_HANDOFF_MAX. */
 export class OperatorHandoff extends KeyedHandoff<ExposureFacts> {
+  /** Exposures of a path whose mail was being sent when they were decided: see hold(). */
+  private readonly waiting: KeyedHandoff<ExposureFacts>;
+
   constructor(max = OPERATOR_HANDOFF_MAX) {
     super(exposureKey, combineFacts, max);
+    this.waiting = new KeyedHandoff<ExposureFacts>(exposureKey, combineFacts, max);
+  }
+
+  /** Exposures held back until their mail's attempt ends. */
+  get held(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * Keeps an exposure whose mail is being sent (an attempt in flight): if the attempt fails, the
+   * mail that goes later must count it; if it succeeds, it is done. Held apart from the hand-off
+   * so that draining does not spin on it. Returns how many did not fit.
+   */
+  hold(facts: ExposureFacts): number {
+    return this.waiting.putBack([facts]);
+  }
+
+  /** Returns the held exposures to the hand-off, to be decided again; how many did not fit. */
+  release(): number {
+    return this.putBack(this.waiting.take(Number.MAX_SAFE_INTEGER));
   }
 
   /** Keeps an exposure (anything else is ignored, true); false when the buffer is full. */
@@ -48,8 +71,12 @@ export class OperatorHandoff extends KeyedHandoff<ExposureFacts> {
   }
 }
 
-/** queued: a new mail; merged: added to the day's mail not sent yet; done: the day's mail went (or failed); over-daily-cap: not mailed. */
-export type OperatorOutcome = 'queued' | 'merged' | 'done' | 'over-daily-cap';
+/**
+ * queued: a new mail; merged: added to the day's mail not sent yet; in-flight: that mail is being
+ * sent, decide again once the attempt ended; done: the day's mail went (or failed);
+ * over-daily-cap: not mailed.
+ */
+export type OperatorOutcome = 'queued' | 'merged' | 'in-flight' | 'done' | 'over-daily-cap';
 
 export interface OperatorAdmission {
   recipient: string;
@@ -67,6 +94,7 @@ export function admitExposure(box: Outbox, facts: ExposureFacts, now: number, a:
   const day = utcDay(facts.firstSeen);
   const mail = box.operatorMailFor(facts.path, day, day + DAY_MS);
   if (mail !== undefined) {
+    if (mail.state === 'sending') return 'in-flight';
     if (mail.state !== 'queued' && mail.state !== 'retrying') return 'done';
     mergeIntoRow(box, mail, facts, now, true);
     return 'merged';

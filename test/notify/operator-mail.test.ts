@@ -145,6 +145,24 @@ describe('operator mail: an exposure mails --operator-email at once (real origin
     assert.equal(smtp.received.length, 1);
   });
 
+  it('regression: an exposure seen while its mail was being sent was lost from the count when that attempt failed', async () => {
+    smtp.behaviour = 'hold';
+    await start();
+    await send(app!.url, '/.env', from('198.51.100.60'));
+    const row = await waitFor(() => (smtp.held === 1 ? operatorRows().find((r) => r.state === 'sending') : undefined), 10_000, 'the attempt in flight');
+    await send(app!.url, '/.env', from('198.51.100.61'));
+    await eventually(async () => (await app!.metric('wormwatch_exposures_total', { signature: 'probe-dotenv' })) === 2, 10_000, 'the second exposure seen');
+    await new Promise((r) => setTimeout(r, 150)); // the hand-off drains on the next ticks: decided while the attempt is in flight
+    assert.equal(outbox!.get(row.id)!.state, 'sending', 'still in flight when the second exposure was decided');
+    smtp.behaviour = 'accept';
+    smtp.answerHeld('tempfail');
+    const mail = await mailAbout('/.env');
+    assert.match(mail.body, /Requests: {3}2 before this mail went/);
+    await settled();
+    assert.equal(outbox!.get(row.id)!.hits, 2);
+    assert.equal(smtp.received.length, 1);
+  });
+
   it('sends the mail still waiting when wormwatch stopped once it is started again', async () => {
     smtp.behaviour = 'tempfail';
     const dataDir = tempDir();

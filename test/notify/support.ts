@@ -87,13 +87,20 @@ export interface TestSmtp {
   behaviour: SmtpBehaviour;
   /** Answer the next `n` messages with `tempfail`, then `behaviour`. */
   tempfailNext: number;
+  /** Answers every held message now: a temporary or permanent refusal (acceptance is not offered: nothing would record it). */
+  answerHeld(mode: 'tempfail' | 'permfail'): void;
   close(): Promise<void>;
 }
 
 /** `starttls`: offer STARTTLS with smtp-server's built-in self-signed certificate. */
 export async function startSmtp(behaviour: SmtpBehaviour = 'accept', port = 0, starttls = false): Promise<TestSmtp> {
+  const holding: Array<(err?: Error) => void> = [];
   const state: TestSmtp = {
     port: 0, url: '', received: [], held: 0, behaviour, tempfailNext: 0,
+    answerHeld(mode) {
+      for (const callback of holding.splice(0)) refuse(callback, mode);
+      state.held = 0;
+    },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   const server = new SMTPServer({
@@ -107,10 +114,10 @@ export async function startSmtp(behaviour: SmtpBehaviour = 'accept', port = 0, s
         const mode = state.tempfailNext > 0 ? (state.tempfailNext--, 'tempfail') : state.behaviour;
         if (mode === 'hold') {
           state.held++;
+          holding.push(callback);
           return;
         }
-        if (mode === 'tempfail') return callback(Object.assign(new Error('4.3.0 Try again later'), { responseCode: 451 }));
-        if (mode === 'permfail') return callback(Object.assign(new Error('5.7.1 Relaying denied'), { responseCode: 554 }));
+        if (mode === 'tempfail' || mode === 'permfail') return refuse(callback, mode);
         state.received.push(parseMail(session, Buffer.concat(chunks).toString('utf8')));
         callback();
       });
@@ -124,6 +131,11 @@ export async function startSmtp(behaviour: SmtpBehaviour = 'accept', port = 0, s
   state.port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
   state.url = `smtp://127.0.0.1:${state.port}`;
   return state;
+}
+
+function refuse(callback: (err?: Error) => void, mode: 'tempfail' | 'permfail'): void {
+  if (mode === 'tempfail') callback(Object.assign(new Error('4.3.0 Try again later'), { responseCode: 451 }));
+  else callback(Object.assign(new Error('5.7.1 Relaying denied'), { responseCode: 554 }));
 }
 
 function parseMail(session: SMTPServerSession, raw: string): ReceivedMail {
