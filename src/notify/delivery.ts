@@ -113,7 +113,7 @@ export class Delivery {
     if (!box.db.open) return; // the outbox was closed (stopping, or replaced after damage); the lease will run out
     const now = Date.now();
     if (error === undefined) {
-      this.record(() => box.markSent(row.id, reply ?? '', now), row.id);
+      this.record(() => box.markSent(row, reply ?? '', now), row.id);
       metrics.count('sent');
       return;
     }

@@ -32,31 +32,8 @@ const exposureKey = (f: Pick<ExposureFacts, 'path' | 'firstSeen'>): string => `$
 
 /** The exposures waiting for the outbox: one entry per path per UTC day, at most OPERATOR_HANDOFF_MAX. */
 export class OperatorHandoff extends KeyedHandoff<ExposureFacts> {
-  /** Exposures of a path whose mail was being sent when they were decided: see hold(). */
-  private readonly waiting: KeyedHandoff<ExposureFacts>;
-
   constructor(max = OPERATOR_HANDOFF_MAX) {
     super(exposureKey, combineFacts, max);
-    this.waiting = new KeyedHandoff<ExposureFacts>(exposureKey, combineFacts, max);
-  }
-
-  /** Exposures held back until their mail's attempt ends. */
-  get held(): number {
-    return this.waiting.size;
-  }
-
-  /**
-   * Keeps an exposure whose mail is being sent (an attempt in flight): if the attempt fails, the
-   * mail that goes later must count it; if it succeeds, it is done. Held apart from the hand-off
-   * so that draining does not spin on it. Returns how many did not fit.
-   */
-  hold(facts: ExposureFacts): number {
-    return this.waiting.putBack([facts]);
-  }
-
-  /** Returns the held exposures to the hand-off, to be decided again; how many did not fit. */
-  release(): number {
-    return this.putBack(this.waiting.take(Number.MAX_SAFE_INTEGER));
   }
 
   /** Keeps an exposure (anything else is ignored, true); false when the buffer is full. */
@@ -71,12 +48,8 @@ export class OperatorHandoff extends KeyedHandoff<ExposureFacts> {
   }
 }
 
-/**
- * queued: a new mail; merged: added to the day's mail not sent yet; in-flight: that mail is being
- * sent, decide again once the attempt ended; done: the day's mail went (or failed);
- * over-daily-cap: not mailed.
- */
-export type OperatorOutcome = 'queued' | 'merged' | 'in-flight' | 'done' | 'over-daily-cap';
+/** queued: a new mail; merged: added to the day's mail not sent yet; done: the day's mail went (or failed); over-daily-cap: not mailed. */
+export type OperatorOutcome = 'queued' | 'merged' | 'done' | 'over-daily-cap';
 
 export interface OperatorAdmission {
   recipient: string;
@@ -86,7 +59,7 @@ export interface OperatorAdmission {
 
 /**
  * Decides one exposure inside the caller's transaction. A later exposure of the path that day
- * joins the mail while it waits (the mail counts every request it knows of when it goes); once
+ * joins the mail while it waits or is being sent (the mail counts every request it knows of when it goes); once
  * that mail went it is not mailed again: `notices show` must print what was sent, and the
  * running count is in `GET /exposures` and `wormwatch_exposures_total`.
  */
@@ -94,8 +67,9 @@ export function admitExposure(box: Outbox, facts: ExposureFacts, now: number, a:
   const day = utcDay(facts.firstSeen);
   const mail = box.operatorMailFor(facts.path, day, day + DAY_MS);
   if (mail !== undefined) {
-    if (mail.state === 'sending') return 'in-flight';
-    if (mail.state !== 'queued' && mail.state !== 'retrying') return 'done';
+    // While an attempt is in flight too: if it fails, the retry counts this one; if it succeeds,
+    // markSent puts back the facts the mail was written from.
+    if (mail.state !== 'queued' && mail.state !== 'retrying' && mail.state !== 'sending') return 'done';
     mergeIntoRow(box, mail, facts, now, true);
     return 'merged';
   }

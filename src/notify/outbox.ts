@@ -183,8 +183,14 @@ export class Outbox {
     return rows;
   }
 
-  markSent(id: number, reply: string, now: number): void {
-    this.stmt("UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ?, reason = NULL, lease_until = NULL, next_attempt_at = NULL, updated_at = ? WHERE id = ?").run(now, reply, now, id);
+  /**
+   * `sent`: the row as it was claimed, which the mail was written from. Operator mail may gain
+   * hits while an attempt is in flight (a failed attempt's retry counts them); once it went, the
+   * row must say what the mail said (`notices show` renders it again).
+   */
+  markSent(sent: Pick<NoticeRow, 'id' | 'hits' | 'first_seen' | 'last_seen' | 'samples'>, reply: string, now: number): void {
+    this.stmt("UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ?, reason = NULL, lease_until = NULL, next_attempt_at = NULL, hits = ?, first_seen = ?, last_seen = ?, samples = ?, updated_at = ? WHERE id = ?")
+      .run(now, reply, sent.hits, sent.first_seen, sent.last_seen, sent.samples, now, sent.id);
   }
 
   markRetry(id: number, at: number, reason: string, now: number): void {

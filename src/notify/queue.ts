@@ -90,7 +90,7 @@ export class NoticeQueue {
   constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps, operator?: OperatorMail) {
     this.now = deps.now ?? Date.now;
     this.operator = operator && new OperatorIntake(operator.handoff, operator.recipient, {
-      metrics: deps.metrics, logger: deps.logger, onReady: deps.onReady, onReleased: () => this.schedule(),
+      metrics: deps.metrics, logger: deps.logger, onReady: deps.onReady,
       now: this.now, maxAgeMs: config.maxAgeMs, messageId: () => newMessageId(config.from),
     });
   }
@@ -111,7 +111,6 @@ export class NoticeQueue {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.lookupTimer);
-    this.operator?.stop();
     this.retryTimer = undefined;
   }
 

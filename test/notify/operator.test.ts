@@ -95,10 +95,24 @@ describe('operator mail in the outbox (real SQLite)', () => {
     assert.equal(admitExposure(box, facts('/.env', DAY + 20, '198.51.100.8'), DAY + 20, admission), 'merged');
     const [row] = box.list({ kind: 'operator', limit: 5 });
     assert.deepEqual([row!.hits, row!.ip, row!.path, row!.status, row!.recipient, row!.last_seen], [2, '198.51.100.7', '/.env', 200, 'ops@example.net', DAY + 20]);
-    box.markSent(row!.id, '250 ok', DAY + 30);
+    box.markSent(row!, '250 ok', DAY + 30);
     assert.equal(admitExposure(box, facts('/.env', DAY_MS + DAY - 1), DAY + 40, admission), 'done');
     assert.equal(box.get(row!.id)!.hits, 2, 'the mail that went is left as it went');
     assert.equal(admitExposure(box, facts('/.env', DAY + DAY_MS), DAY + DAY_MS, admission), 'queued');
+  });
+
+  it('regression: an exposure decided while its mail was being sent joins it; a failed attempt keeps it, a sent mail is left as it was written', () => {
+    admitExposure(box, facts('/.env', DAY + 10), DAY + 10, admission);
+    const [claimed] = box.claimDue(DAY + 11, 60_000, { operator: 1 });
+    assert.equal(admitExposure(box, facts('/.env', DAY + 20, '198.51.100.8'), DAY + 20, admission), 'merged', 'was done: lost from the retry');
+    assert.equal(box.get(claimed!.id)!.hits, 2);
+    box.markRetry(claimed!.id, DAY + 30, '451', DAY + 21);
+    const [again] = box.claimDue(DAY + 31, 60_000, { operator: 1 });
+    assert.equal(again!.hits, 2, 'the retry counts it');
+    assert.equal(admitExposure(box, facts('/.env', DAY + 40, '198.51.100.9'), DAY + 40, admission), 'merged');
+    box.markSent(again!, '250 ok', DAY + 41);
+    const sent = box.get(again!.id)!;
+    assert.deepEqual([sent.state, sent.hits, sent.last_seen], ['sent', 2, DAY + 20], 'what the mail said');
   });
 
   it(`mails at most ${OPERATOR_MAILS_PER_DAY} paths a day`, () => {
@@ -125,7 +139,7 @@ describe('operator mail in the outbox (real SQLite)', () => {
   it('evicts offender rows sent or suppressed first, then failed ones, operator mail last, and never one waiting', () => {
     const mail = (path: string) => (admitExposure(box, facts(path, DAY), DAY, admission), box.list({ kind: 'operator', limit: 1 })[0]!.id);
     const sentMail = mail('/old/.env');
-    box.markSent(sentMail, '250', DAY);
+    box.markSent(box.get(sentMail)!, '250', DAY);
     const failed = offender('45.33.32.1', 'queued');
     box.markFailed(failed, '554', DAY);
     offender('45.33.32.2', 'suppressed');

@@ -47,7 +47,7 @@ describe('notice policy through the outbox (notify=outbox, real DNS server on lo
     const first = await waitFor(() => outbox.list({ limit: 1 })[0], 5000, 'the notice');
     notifier.notify(detection('45.33.32.156'));
     await waitFor(() => outbox.get(first.id)?.hits === 2, 5000, 'the merged hit');
-    outbox.markSent(first.id, '250 ok', Date.now());
+    outbox.markSent(outbox.get(first.id)!, '250 ok', Date.now());
     notifier.notify(detection('45.33.32.156'));
     notifier.notify(detection('45.33.32.157'));
     await waitFor(() => total() === 2, 5000, 'the other address');
