@@ -183,11 +183,7 @@ export class Outbox {
     return rows;
   }
 
-  /**
-   * `sent`: the row as it was claimed, which the mail was written from. Operator mail may gain
-   * hits while an attempt is in flight (a failed attempt's retry counts them); once it went, the
-   * row must say what the mail said (`notices show` renders it again).
-   */
+  /** `sent`: the row as claimed, which the mail was written from (operator mail gains hits while in flight). */
   markSent(sent: Pick<NoticeRow, 'id' | 'hits' | 'first_seen' | 'last_seen' | 'samples'>, reply: string, now: number): void {
     this.stmt("UPDATE notices SET state = 'sent', sent_at = ?, smtp_reply = ?, reason = NULL, lease_until = NULL, next_attempt_at = NULL, hits = ?, first_seen = ?, last_seen = ?, samples = ?, updated_at = ? WHERE id = ?")
       .run(now, reply, sent.hits, sent.first_seen, sent.last_seen, sent.samples, now, sent.id);
