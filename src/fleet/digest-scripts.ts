@@ -52,15 +52,30 @@ return 'ok'
 `;
 
 /**
- * The window's one sender: SET NX on the marker; the winner gets every field and the hash is
- * deleted in the same step (so a later share sees 'closed'), the others nil.
- * KEYS: hash, marker. ARGV: replica, ttl ms.
+ * The window's one sender, in two steps so that a replica dying between them loses nothing.
+ * TAKE: when the marker is set, its value ('taking:<replica>' or 'sent:<replica>'); otherwise
+ * the marker becomes 'taking:<replica>' for a lease and the caller gets every field (a later
+ * share sees 'closed'). The hash is kept until CONFIRM: a lease that runs out hands the window
+ * to the next replica that settles it.
+ * KEYS: hash, marker. ARGV: replica, lease ms.
  */
 export const TAKE = `
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-local all = redis.call('HGETALL', KEYS[1])
+local marker = redis.call('GET', KEYS[2])
+if marker then return marker end
+redis.call('SET', KEYS[2], 'taking:' .. ARGV[1], 'PX', ARGV[2])
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * The taker wrote the digest: the marker says 'sent:<replica>' until the window's keys expire,
+ * and the hash goes. 0 when the lease had run out and another replica took the window.
+ * KEYS: hash, marker. ARGV: replica, ttl ms.
+ */
+export const CONFIRM = `
+if redis.call('GET', KEYS[2]) ~= 'taking:' .. ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], 'sent:' .. ARGV[1], 'PX', ARGV[2])
 redis.call('DEL', KEYS[1])
-return all
+return 1
 `;
 
 export const addArgs = (host: SharedHost): string => JSON.stringify({ ...host.facts, label: host.network });

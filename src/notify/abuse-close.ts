@@ -63,9 +63,12 @@ export class DigestCloser {
     try {
       const d = box.get(id);
       if (d === undefined || d.host_status !== 'open') return; // evicted, or closed meanwhile
+      if (verdict.send === 'wait') return; // another replica is writing the fleet's: asked again on the next tick
       if (verdict.send === 'none') return void box.abuse.suppress(id, 'fleet-duplicate', now);
       const fleet = verdict.send === 'fleet' ? verdict : undefined;
-      if (this.closeOne(box, d, now, verdict.capped, fleet && (() => box.abuse.replaceHosts(id, fleet.hosts, fleet.unlisted, now)))) this.deps.onReady();
+      const ready = this.closeOne(box, d, now, verdict.capped, fleet && (() => box.abuse.replaceHosts(id, fleet.hosts, fleet.unlisted, now)));
+      if (fleet) this.sharing?.confirm(d); // written: the other replicas may now suppress theirs
+      if (ready) this.deps.onReady();
     } catch (err) {
       this.deps.onWriteError(err);
     }

@@ -46,7 +46,12 @@ export class DigestSharing {
     this.#due.length = 0;
   }
 
-  /** Asks the fleet who sends a due digest, once at a time; `apply` writes the verdict (and catches its own errors). */
+  /** The fleet's digest for `digest`'s mailbox and window was written (or capped) here. */
+  confirm(digest: NoticeRow): void {
+    this.gate.confirm(digest.recipient ?? '', this.gate.windowEnd(digest.created_at));
+  }
+
+  /** Asks the fleet who sends a due digest, once at a time (again on the next tick after `wait`); `apply` writes the verdict (and catches its own errors). */
   settle(digest: NoticeRow, apply: (verdict: DigestVerdict) => void): void {
     if (this.#settling.has(digest.id)) return;
     this.#settling.add(digest.id);

@@ -26,14 +26,16 @@ export interface NoticeGate {
 /**
  * What becomes of a digest due here (fleet mode): `fleet`, this replica sends the fleet's one
  * digest for that mailbox and window (`hosts`); `local`, it sends its own (Redis away, or some of
- * its hosts never reached the fleet's copy); `none`, another replica sends the fleet's, which
- * lists every host of this one. `capped`: the fleet's hourly or per-domain cap refused it
+ * its hosts never reached the fleet's copy); `none`, another replica wrote the fleet's, which
+ * lists every host of this one; `wait`, another replica took the window and has not said yet
+ * that it wrote the digest (settle again later: if it died, its lease runs out). `capped`: the fleet's hourly or per-domain cap refused it
  * (null: under them, or unknown; the local caps decide as well).
  */
 export type DigestVerdict =
   | { send: 'fleet'; hosts: SharedHost[]; unlisted: number; capped: SuppressionReason | null }
   | { send: 'local'; capped: SuppressionReason | null }
-  | { send: 'none' };
+  | { send: 'none' }
+  | { send: 'wait' };
 
 /**
  * A say, from outside, in how abuse digests are shared (fleet mode, see src/fleet/digests.ts):
@@ -46,6 +48,8 @@ export interface DigestGate {
   readonly graceMs: number;
   /** After the commit: `host` joined (or, with new hits only, grew in) the open digest of `mailbox`. Never blocks, never throws. */
   share(mailbox: string, windowEnd: number, host: SharedHost): void;
-  /** Once per due digest: who sends it. Never rejects. */
+  /** Once per due digest (again after `wait`): who sends it. Never rejects. */
   settle(mailbox: string, windowEnd: number): Promise<DigestVerdict>;
+  /** After the commit that wrote (or capped) the fleet's digest: the others may suppress theirs. Never throws. */
+  confirm(mailbox: string, windowEnd: number): void;
 }

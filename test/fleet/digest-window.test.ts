@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { fleetDigestOf, UNLISTED } from '../../src/fleet/digest-scripts.js';
-import { FleetDigests } from '../../src/fleet/digests.js';
+import { DIGEST_LEASE_MS, FleetDigests } from '../../src/fleet/digests.js';
 import { RedisLink } from '../../src/fleet/redis-link.js';
 import { createLogger } from '../../src/log.js';
 import { createFleetMetrics } from '../../src/metrics.js';
@@ -63,7 +63,7 @@ describe('fleet digests: the window\'s Redis hash (real Redis)', function () {
     assert.equal(verdict.hosts[0]!.network, 'RIPE-NCC (193.0.0.0/21)');
   });
 
-  it('bounds the hash at DIGEST_MAX_HOSTS hosts (the rest counted), expires it after a few intervals, and deletes it when taken', async () => {
+  it('bounds the hash at DIGEST_MAX_HOSTS hosts (the rest counted), expires it after a few intervals, keeps it while taken for a lease and deletes it once the digest is written', async () => {
     const end = digests.windowEnd(Date.now());
     const [hash, marker] = digests.keys(MAILBOX, end);
     for (let i = 0; i < DIGEST_MAX_HOSTS + 5; i++) digests.share(MAILBOX, end, host(`10.${i >> 8}.${i & 255}.1`, 1, 1000 + i, 1000 + i, ['GET /x HTTP/1.0']));
@@ -73,9 +73,30 @@ describe('fleet digests: the window\'s Redis hash (real Redis)', function () {
     assert.ok(ttl > 3 * INTERVAL && ttl <= 3 * INTERVAL + 10_000, `expires a few intervals on (${ttl})`);
     const verdict = await digests.settle(MAILBOX, end);
     assert.ok(verdict.send === 'fleet' && verdict.hosts.length === DIGEST_MAX_HOSTS && verdict.unlisted === 5);
+    assert.equal(await redis.client.get(marker), 'taking:r1');
+    assert.ok((await redis.client.pttl(marker)) <= DIGEST_LEASE_MS, 'taken for a lease');
+    assert.equal(await redis.client.exists(hash), 1, 'kept until the digest is written');
+    digests.confirm(MAILBOX, end);
+    await waitFor(async () => (await redis.client.get(marker)) === 'sent:r1', 5000, 'confirmed');
     assert.equal(await redis.client.exists(hash), 0);
-    assert.equal(await redis.client.get(marker), 'r1');
-    assert.ok((await redis.client.pttl(marker)) <= 3 * INTERVAL + 10_000);
+    assert.ok((await redis.client.pttl(marker)) > DIGEST_LEASE_MS && (await redis.client.pttl(marker)) <= 3 * INTERVAL + 10_000);
+  });
+
+  it('regression: a replica that took the window and died before writing its digest lost it for the fleet: the lease runs out and another takes over', async () => {
+    const lease = 400;
+    const [r1, r2] = ['r1', 'r2'].map((replica) => new FleetDigests(link, { replica, intervalMs: INTERVAL, maxPerHour: 100, maxPerDomainPerHour: 100, leaseMs: lease }, metrics));
+    const end = r1!.windowEnd(Date.now());
+    r1!.share(MAILBOX, end, host('193.0.6.139', 1, 1000, 1000, ['a']));
+    r2!.share(MAILBOX, end, host('193.0.6.140', 1, 1000, 1000, ['b']));
+    assert.equal((await r1!.settle(MAILBOX, end)).send, 'fleet', 'r1 takes the window, then dies: it never confirms');
+    assert.deepEqual(await r2!.settle(MAILBOX, end), { send: 'wait' }, 'was none: r2 suppressed its digest and nobody sent one');
+    await new Promise((r) => setTimeout(r, lease + 100));
+    const taken = await r2!.settle(MAILBOX, end);
+    assert.ok(taken.send === 'fleet', `r2 takes over (${taken.send})`);
+    assert.deepEqual(taken.hosts.map((h) => h.ip).sort(), ['193.0.6.139', '193.0.6.140'], 'with every host of the fleet');
+    r2!.confirm(MAILBOX, end);
+    r1!.confirm(MAILBOX, end); // a late confirm of the lost lease changes nothing
+    await waitFor(async () => (await redis.client.get(digests.keys(MAILBOX, end)[1])) === 'sent:r2', 5000, 'r2 confirmed');
   });
 
   it('a replica that lost the window suppresses its own; one whose share came after the window was taken sends its own', async () => {
@@ -83,12 +104,16 @@ describe('fleet digests: the window\'s Redis hash (real Redis)', function () {
     const end = digests.windowEnd(Date.now());
     digests.share(MAILBOX, end, host('193.0.6.139', 1, 1000, 1000, ['a']));
     other.share(MAILBOX, end, host('193.0.6.140', 1, 1000, 1000, ['b']));
-    const [won, lost] = [await digests.settle(MAILBOX, end), await other.settle(MAILBOX, end)];
+    const won = await digests.settle(MAILBOX, end);
     assert.ok(won.send === 'fleet' && won.hosts.length === 2);
-    assert.equal(lost.send, 'none');
+    assert.equal((await other.settle(MAILBOX, end)).send, 'wait', 'until the winner wrote its digest');
+    digests.confirm(MAILBOX, end);
+    await waitFor(async () => (await redis.client.get(digests.keys(MAILBOX, end)[1]))?.startsWith('sent:') === true, 5000, 'confirmed');
+    assert.equal((await other.settle(MAILBOX, end)).send, 'none');
     const later = digests.windowEnd(Date.now()) + INTERVAL;
     digests.share(MAILBOX, later, host('193.0.6.139', 1, 1000, 1000, ['a']));
     assert.equal((await digests.settle(MAILBOX, later)).send, 'fleet');
+    digests.confirm(MAILBOX, later);
     other.share(MAILBOX, later, host('193.0.6.140', 1, 1000, 1000, ['b']));
     const missed = await other.settle(MAILBOX, later);
     assert.equal(missed.send, 'local', 'its host is in no digest yet: it sends its own');

@@ -7,6 +7,7 @@ import type { NoticeRow } from '../../src/notify/types.js';
 function recordingGate(verdict: DigestVerdict = { send: 'none' }) {
   const shared: Array<[string, number, string]> = [];
   const settled: Array<[string, number]> = [];
+  const confirmed: Array<[string, number]> = [];
   let release: () => void = () => undefined;
   const gate: DigestGate = {
     graceMs: 250,
@@ -16,8 +17,9 @@ function recordingGate(verdict: DigestVerdict = { send: 'none' }) {
       settled.push([mailbox, end]);
       return new Promise((resolve) => (release = () => resolve(verdict)));
     },
+    confirm: (mailbox, end) => void confirmed.push([mailbox, end]),
   };
-  return { gate, shared, settled, release: () => release() };
+  return { gate, shared, settled, confirmed, release: () => release() };
 }
 const digest = (id: number, createdAt: number) => ({ id, recipient: 'abuse@ripe-ncc.example', created_at: createdAt }) as NoticeRow;
 const host = (ip: string): SharedHost => ({ ip, network: null, facts: { hits: 1, firstSeen: 0, lastSeen: 0, signatures: [], samples: [], network: { asn: null, asOrg: null, country: null } } });
@@ -55,5 +57,11 @@ describe('abuse digests in fleet mode: the notifier\'s side (pure)', () => {
     assert.deepEqual(verdicts, [{ send: 'none' }]);
     s.settle(digest(7, 12_345), (v) => verdicts.push(v));
     assert.equal(g.settled.length, 2);
+  });
+
+  it('confirms the fleet\'s digest for the digest\'s mailbox and window', () => {
+    const g = recordingGate();
+    new DigestSharing(g.gate).confirm(digest(7, 12_345));
+    assert.deepEqual(g.confirmed, [['abuse@ripe-ncc.example', 13_000]]);
   });
 });
