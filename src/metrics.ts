@@ -122,7 +122,7 @@ export function createFleetMetrics(registry: Registry) {
   return {
     up: new Gauge({ name: 'wormwatch_redis_up', help: '1 while the fleet\'s Redis answers, 0 while it does not (the replica serves on, alone; detections and claims wait in a bounded buffer).', registers: [r] }),
     errors: counter(r, 'wormwatch_redis_errors_total', 'Redis commands that failed or timed out, by what they were for (connect, bans, offenders, claims, caps, digests, read, stream).', ['op'], { op: REDIS_OPS }),
-    duplicates: counter(r, 'wormwatch_notices_duplicate_total', 'Notices not queued here because another replica claimed that offender for this --notice-interval, and abuse digests not sent here because another replica sends the fleet\'s for that mailbox and window (fleet mode).'),
+    duplicates: counter(r, 'wormwatch_notices_duplicate_total', 'Notices not queued here because another replica claimed that offender for this --notice-interval, abuse digests not sent here because another replica sends the fleet\'s for that mailbox and window, and operator mails not sent here because another replica\'s about that path went that day (fleet mode).'),
     reclaimed: counter(r, 'wormwatch_notices_reclaimed_total', 'Notices of the fleet\'s stream taken over from a consumer that held them past --notice-lease (crashed, or stuck mid-send): each may reach its recipients twice.'),
     buffered: watched<number>(r, 'wormwatch_fleet_buffered', 'Detections, bans and claims waiting in the bounded local buffer for Redis to come back.', [], (g, v) => g.set(v)),
     dropped: counter(r, 'wormwatch_fleet_dropped_total', 'What fleet mode could not keep for Redis: buffer-full (the local buffer held its maximum while Redis was away).', ['reason'], { reason: FLEET_DROP_REASONS }),

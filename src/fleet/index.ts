@@ -6,12 +6,13 @@ import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics, type NoticeMetricHandles } from '../metrics.js';
-import type { DigestGate, NoticeGate } from '../notify/index.js';
+import type { DigestGate, NoticeGate, OperatorMailGate } from '../notify/index.js';
 import { tiersOf } from '../notify/mode.js';
 import { eligibility } from '../notify/policy.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
 import { FleetDigests } from './digests.js';
 import { NoticeClaims } from './notice-claims.js';
+import { FleetOperatorMail } from './operator-mail.js';
 import { OffenderSync } from './offender-sync.js';
 import { FleetOffenderReader, fleetOffenderRoutes, type LocalOffenders } from './offender-view.js';
 import { RedisLink } from './redis-link.js';
@@ -25,7 +26,7 @@ export { startStreamMailer, type MailerOptions, type RunningMailer } from './mai
 
 /** The settings fleet mode reads, and no others. */
 export type FleetOptions = MailerOptions & Pick<Options, 'banMax' | 'offenderMax' | 'offenderTtl' | 'offenderSamples'
-  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows' | 'noticeTiers' | 'abuseDigestInterval'>;
+  | 'noticeMaxPerHour' | 'allow' | 'noticeAllowPrivate' | 'notify' | 'outboxMaxRows' | 'noticeTiers' | 'abuseDigestInterval' | 'operatorEmail' | 'noticeLease'>;
 
 export interface FleetDeps {
   logger: Logger;
@@ -46,6 +47,8 @@ export interface Fleet {
   gate: NoticeGate;
   /** For the abuse tier (when it is on): one digest per abuse mailbox per window across the fleet. */
   digests?: DigestGate;
+  /** With `--operator-email`: one operator mail per exposed path per UTC day across the fleet. */
+  operatorMail?: OperatorMailGate;
   adminRoutes: AdminRoute[];
   start(): void;
   stop(): Promise<void>;
@@ -73,10 +76,11 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const digests = tiers.abuse
     ? new FleetDigests(link, { replica, intervalMs: options.abuseDigestInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour }, metrics)
     : undefined;
+  const operatorMail = options.operatorEmail !== undefined ? new FleetOperatorMail(link, replica, options.noticeLease, metrics) : undefined;
   let mailer: RunningMailer | undefined;
   metrics.buffered.watch(() => bans.buffered + offenders.buffered + claims.buffered);
   return {
-    link, metrics, replica, gate: claims, ...(digests ? { digests } : {}),
+    link, metrics, replica, gate: claims, ...(digests ? { digests } : {}), ...(operatorMail ? { operatorMail } : {}),
     onDetection: (event) => offenders.record(event),
     adminRoutes: fleetOffenderRoutes(new FleetOffenderReader(link, deps.offenders), deps.offenders, link),
     start() {

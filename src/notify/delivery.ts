@@ -5,6 +5,8 @@ import type { Sender } from './sender.js';
 import type { NoticeKind, NoticeRow, RenderedMessage } from './types.js';
 import { afterFailure, type SendError } from './backoff.js';
 import { SMTP_MAX_CONNECTIONS } from './sender.js';
+import type { OperatorMailGate, OperatorMailTurn } from './gate.js';
+import { utcDay } from './operator.js';
 
 export interface DeliveryConfig {
   leaseMs: number;
@@ -25,6 +27,8 @@ export interface DeliveryDeps {
   metrics: NoticeMetrics;
   logger: Logger;
   onWriteError: (err: unknown) => void;
+  /** Fleet mode: whose turn it is to send a day's operator mail about a path. */
+  operatorMail?: OperatorMailGate;
 }
 
 /** Offender notices leased and handed to nodemailer at once; the pool queues them. */
@@ -33,6 +37,8 @@ const CLAIM_MAX = SMTP_MAX_CONNECTIONS * 2;
 const OPERATOR_CLAIM_MAX = 2;
 /** Abuse digests in flight at once, on top (a few a day per network, each up to a few MB). */
 const ABUSE_CLAIM_MAX = 2;
+/** Fleet mode: an operator mail another replica is sending is asked about again this soon (at most the lease). */
+const FLEET_WAIT_MS = 2_000;
 
 /**
  * The send loop: lease due notices, hand them to the SMTP pool, record the outcome. At-least-once:
@@ -101,6 +107,9 @@ export class Delivery {
       metrics.count('failed');
       return;
     }
+    const fleet = row.kind === 'operator' && row.path !== null ? this.deps.operatorMail : undefined;
+    const day = utcDay(row.first_seen);
+    if (fleet !== undefined && !(await this.fleetTurn(box, row, fleet.take(row.path!, day)))) return;
     const started = process.hrtime.bigint();
     let reply: string | undefined;
     let error: SendError | undefined;
@@ -110,6 +119,7 @@ export class Delivery {
       error = err as SendError;
     }
     metrics.sendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    fleet?.done(row.path!, day, error === undefined);
     if (!box.db.open) return; // the outbox was closed (stopping, or replaced after damage); the lease will run out
     const now = Date.now();
     if (error === undefined) {
@@ -127,6 +137,18 @@ export class Delivery {
       if (row.kind === 'operator') this.deps.logger.error({ notice: row.id, path: row.path, reply: next.reason }, 'operator mail about an exposure failed permanently');
       else this.deps.logger.warn({ notice: row.id, reply: next.reason }, 'notice failed permanently');
     }
+  }
+
+  /** Fleet mode: true when this replica sends the day's operator mail now; otherwise the row is settled or put off. */
+  private async fleetTurn(box: Outbox, row: NoticeRow, turn: Promise<OperatorMailTurn>): Promise<boolean> {
+    const said = await turn;
+    if (said === 'send') return true;
+    if (!box.db.open) return false;
+    const now = Date.now();
+    if (said === 'duplicate') this.record(() => box.suppress(row.id, 'fleet-duplicate', now), row.id);
+    // Another replica is sending it: asked again shortly (if that attempt fails, this one goes).
+    else this.record(() => box.markRetry(row.id, now + Math.min(this.config.leaseMs, FLEET_WAIT_MS), 'another replica is sending this mail', now), row.id);
+    return false;
   }
 
   /** An outcome that cannot be written keeps the lease: the notice is tried again after it runs out. */

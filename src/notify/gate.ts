@@ -53,3 +53,17 @@ export interface DigestGate {
   /** After the commit that wrote (or capped) the fleet's digest: the others may suppress theirs. Never throws. */
   confirm(mailbox: string, windowEnd: number): void;
 }
+
+/** send: this replica sends it now; duplicate: another replica's went today; later: another replica is sending it. */
+export type OperatorMailTurn = 'send' | 'duplicate' | 'later';
+
+/**
+ * Fleet mode: one operator mail per exposed path per UTC day across the fleet (see
+ * src/fleet/operator-mail.ts), decided when a mail is about to be sent.
+ */
+export interface OperatorMailGate {
+  /** Before an attempt. Never rejects: `send` when it cannot tell (at least once). */
+  take(path: string, day: number): Promise<OperatorMailTurn>;
+  /** After the attempt: `sent`, the day's mail went; otherwise the turn is handed back. Never throws. */
+  done(path: string, day: number, sent: boolean): void;
+}

@@ -22,10 +22,10 @@ import type { NetworkFacts, NoticeKind } from './types.js';
 import { checkNotifyOptions, tiersOf } from './mode.js';
 import type { AbuseTier } from './abuse.js';
 import { abusePollMs, abuseTierFor, rdapClientFor, type AbuseOptions } from './abuse-setup.js';
-import type { DigestGate, NoticeGate } from './gate.js';
+import type { DigestGate, NoticeGate, OperatorMailGate } from './gate.js';
 
 export { renderSettings } from './message.js';
-export type { DigestGate, DigestVerdict, NoticeGate, SharedHost } from './gate.js';
+export type { DigestGate, DigestVerdict, NoticeGate, OperatorMailGate, OperatorMailTurn, SharedHost } from './gate.js';
 export { checkNotifyOptions, notifyMode, tiersOf, type NotifyMode } from './mode.js';
 export { bootstrapFor, BOOTSTRAP_DIR } from './abuse-setup.js';
 
@@ -48,6 +48,8 @@ export interface NotifierDeps {
   gate?: NoticeGate;
   /** Fleet mode: one abuse digest per mailbox per window across the fleet. */
   digests?: DigestGate;
+  /** Fleet mode: one operator mail per exposed path per UTC day across the fleet. */
+  operatorMail?: OperatorMailGate;
 }
 
 /** Outbox housekeeping (old suppressed rows, domain counts, the row count) runs this often. */
@@ -116,6 +118,7 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
           outbox: () => box.current, sender: createSender(options), metrics, logger,
           render: (row, outbox) => messageOf(row, outbox, options),
           onWriteError: (err) => box.failed(err),
+          ...(deps.operatorMail ? { operatorMail: deps.operatorMail } : {}),
         });
       }
       if (rdap !== undefined) {
