@@ -4,6 +4,7 @@ import { BadRequestError } from '../errors.js';
 import { isAuthorised } from './guard.js';
 import type { PageData } from './page-data.js';
 import { PAGE_SCRIPT, PAGE_STYLE, renderLogin, renderPage } from './page-html.js';
+import { writeBody } from './compress.js';
 import { readForm, type AdminRoute } from './route.js';
 import { CLEARED_COOKIE, sessionCookie } from './session.js';
 
@@ -70,8 +71,7 @@ export function pageRoutes(data: PageData, token: () => string | undefined): Adm
 }
 
 function send(res: http.ServerResponse, status: number, html: string): void {
-  res.writeHead(status, { ...PAGE_HEADERS, 'Content-Length': Buffer.byteLength(html) });
-  res.end(html);
+  writeBody(res, status, PAGE_HEADERS, html);
 }
 
 /** 303 back to the page (a reload then does not post the form again). */

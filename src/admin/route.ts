@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, type WormwatchError } from '../errors.js';
+import { writeBody } from './compress.js';
 
 /**
  * A route on the admin server. `path` is matched exactly, or, when it ends in `/`, as a prefix
@@ -14,13 +15,7 @@ export interface AdminRoute {
 
 /** Writes `body` as a JSON response (dates become ISO strings). For admin route handlers. */
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-  });
-  res.end(text);
+  writeBody(res, status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, `${JSON.stringify(body, null, 2)}\n`);
 }
 
 /** An error of the table (`src/errors.ts`) as the admin server's JSON answer: its status, `{error, code}`. */

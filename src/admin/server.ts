@@ -7,6 +7,7 @@ import { PUBLIC_PATHS, refusalOf } from './guard.js';
 import type { Metrics } from '../metrics.js';
 import { offenderRoutes } from '../offenders/routes.js';
 import { BadRequestError, InternalError, MethodNotAllowedError, NotFoundError, WormwatchError } from '../errors.js';
+import { writeBody } from './compress.js';
 import { sendError, sendJson, type AdminRoute } from './route.js';
 
 
@@ -54,8 +55,7 @@ function builtinRoutes({ metrics, isReady }: AdminServerDeps): AdminRoute[] {
       path: '/metrics',
       async handle(_req, res) {
         const body = await metrics.registry.metrics();
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
-        res.end(body);
+        writeBody(res, 200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' }, body);
       },
     },
     { method: 'GET', path: '/healthz', handle: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
