@@ -71,7 +71,7 @@ export const optionSpecs = [
   // logging
   spec({ key: 'logLevel', value: '<level>', default: 'info', shownDefault: 'info', description: 'Log level: fatal, error, warn, info, debug, trace, silent.', parse: p.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
   // notices
-  spec({ key: 'notify', value: '<mode>', default: undefined, shownDefault: 'outbox (smtp with --smtp-url)', description: 'Notices to offenders. off: none; outbox: render and keep, never send; smtp: send. Operator mail (--operator-email) goes whatever this says.', parse: p.oneOf('off', 'outbox', 'smtp') }),
+  spec({ key: 'notify', value: '<mode>', default: undefined, shownDefault: 'outbox (smtp with --smtp-url)', description: 'Notices to offenders. off: none; outbox: render and keep, never send; smtp: send (with --redis-url and no --smtp-url: hand them to the fleet\'s stream for wormwatch mailer). Operator mail (--operator-email) goes whatever this says.', parse: p.oneOf('off', 'outbox', 'smtp') }),
   spec({ key: 'smtpUrl', value: '<url>', default: undefined, shownDefault: '(none)', description: 'SMTP server, smtp[s]://user:pass@host:port.', parse: p.smtpUrl }),
   spec({ key: 'smtpRequireTls', default: false, shownDefault: 'false', description: 'Refuse to send over smtp:// unless STARTTLS succeeds.', parse: p.boolean }),
   spec({ key: 'smtpTlsRejectUnauthorized', value: '<bool>', default: true, shownDefault: 'true', description: 'Verify the SMTP server certificate.', parse: p.boolean }),

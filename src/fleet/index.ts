@@ -6,8 +6,8 @@ import type { Options } from '../config/options.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import type { Logger } from '../log.js';
 import { createFleetMetrics, type FleetMetrics, type NoticeMetricHandles } from '../metrics.js';
-import type { DigestGate, NoticeGate, OperatorMailGate } from '../notify/index.js';
-import { tiersOf } from '../notify/mode.js';
+import type { DigestGate, NoticeGate, NoticeRelay, OperatorMailGate } from '../notify/index.js';
+import { relaysToFleet, tiersOf } from '../notify/mode.js';
 import { eligibility } from '../notify/policy.js';
 import { BanSync, type FleetBans } from './ban-sync.js';
 import { FleetDigests } from './digests.js';
@@ -49,6 +49,8 @@ export interface Fleet {
   digests?: DigestGate;
   /** With `--operator-email`: one operator mail per exposed path per UTC day across the fleet. */
   operatorMail?: OperatorMailGate;
+  /** Without `--smtp-url` (`--notify smtp`): the outbox's notices go to the stream, for `wormwatch mailer`. */
+  relay?: NoticeRelay;
   adminRoutes: AdminRoute[];
   start(): void;
   stop(): Promise<void>;
@@ -81,6 +83,7 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   metrics.buffered.watch(() => bans.buffered + offenders.buffered + claims.buffered);
   return {
     link, metrics, replica, gate: claims, ...(digests ? { digests } : {}), ...(operatorMail ? { operatorMail } : {}),
+    ...(relaysToFleet(options) ? { relay: producer } : {}),
     onDetection: (event) => offenders.record(event),
     adminRoutes: fleetOffenderRoutes(new FleetOffenderReader(link, deps.offenders), deps.offenders, link),
     start() {

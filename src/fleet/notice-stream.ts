@@ -3,6 +3,7 @@ import type { DetectionEvent } from '../detect/detection.js';
 import { sanitiseLine } from '../detect/sanitise.js';
 import { snapshotOf } from '../notify/handoff.js';
 import { MAX_SAMPLES, type NoticeFacts, type SignatureSnapshot } from '../notify/types.js';
+import type { NoticeRelay } from '../notify/index.js';
 import type { RedisLink } from './redis-link.js';
 
 /** One notice in the fleet's stream: the facts of the claimed hits, its Message-ID (the same on every retry), who queued it and when. */
@@ -70,11 +71,21 @@ function samplesOf(text: string | undefined): string[] | null {
  * The producer side: a won claim's notice appended to the stream, trimmed to about `max` entries
  * (`--outbox-max-rows`; past it the oldest unsent go, as the outbox's bound would refuse new ones).
  */
-export class NoticeProducer {
+export class NoticeProducer implements NoticeRelay {
   constructor(private readonly link: RedisLink, private readonly replica: string, private readonly from: string, private readonly max: number) {}
 
   async queue(events: DetectionEvent[]): Promise<void> {
-    const notice: StreamNotice = { facts: factsOf(events), messageId: newMessageId(this.from), queuedAt: Date.now(), replica: this.replica };
+    await this.#add({ facts: factsOf(events), messageId: newMessageId(this.from), queuedAt: Date.now(), replica: this.replica });
+  }
+
+  /** A notice of this replica's outbox (queued while Redis was away), with the Message-ID it has there. */
+  async relay(facts: NoticeFacts, messageId: string): Promise<void> {
+    if (!this.link.up) throw new Error('Redis is away: the notice waits in the outbox');
+    const samples = facts.samples.slice(0, MAX_SAMPLES);
+    await this.#add({ facts: { ip: facts.ip, signature: facts.signature, firstSeen: facts.firstSeen, lastSeen: facts.lastSeen, hits: facts.hits, samples }, messageId, queuedAt: Date.now(), replica: this.replica });
+  }
+
+  async #add(notice: StreamNotice): Promise<void> {
     await this.link.redis.xadd(this.link.key(STREAM), 'MAXLEN', '~', this.max, '*', ...entryFields(notice));
   }
 }

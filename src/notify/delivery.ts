@@ -29,6 +29,8 @@ export interface DeliveryDeps {
   onWriteError: (err: unknown) => void;
   /** Fleet mode: whose turn it is to send a day's operator mail about a path. */
   operatorMail?: OperatorMailGate;
+  /** Fleet mode without `--smtp-url`: an offender notice is handed to the fleet's stream instead of sent. */
+  relay?: (row: NoticeRow, outbox: Outbox) => Promise<void>;
 }
 
 /** Offender notices leased and handed to nodemailer at once; the pool queues them. */
@@ -39,6 +41,10 @@ const OPERATOR_CLAIM_MAX = 2;
 const ABUSE_CLAIM_MAX = 2;
 /** Fleet mode: an operator mail another replica is sending is asked about again this soon (at most the lease). */
 const FLEET_WAIT_MS = 2_000;
+/** Fleet mode without SMTP: a notice the stream could not take (Redis away) is tried again this often, until --notice-max-age. */
+const RELAY_RETRY_MS = 5_000;
+/** The reply recorded on a notice handed to the fleet's stream. */
+export const RELAYED = "relayed to the fleet's stream: wormwatch mailer sends it";
 
 /**
  * The send loop: lease due notices, hand them to the SMTP pool, record the outcome. At-least-once:
@@ -107,6 +113,7 @@ export class Delivery {
       metrics.count('failed');
       return;
     }
+    if (row.kind === 'offender' && this.deps.relay) return this.relay(box, row, this.deps.relay);
     const fleet = row.kind === 'operator' && row.path !== null ? this.deps.operatorMail : undefined;
     const day = utcDay(row.first_seen);
     if (fleet !== undefined && !(await this.fleetTurn(box, row, fleet.take(row.path!, day)))) return;
@@ -137,6 +144,19 @@ export class Delivery {
       if (row.kind === 'operator') this.deps.logger.error({ notice: row.id, path: row.path, reply: next.reason }, 'operator mail about an exposure failed permanently');
       else this.deps.logger.warn({ notice: row.id, reply: next.reason }, 'notice failed permanently');
     }
+  }
+
+  /** Fleet mode without SMTP: the notice goes to the stream (`wormwatch mailer` sends and counts it), or waits for Redis. */
+  private async relay(box: Outbox, row: NoticeRow, relay: NonNullable<DeliveryDeps['relay']>): Promise<void> {
+    let error: unknown;
+    await relay(row, box).catch((err: unknown) => (error = err ?? new Error('relay failed')));
+    if (!box.db.open) return;
+    const now = Date.now();
+    if (error === undefined) return this.record(() => box.markSent(row, RELAYED, now), row.id);
+    const reason = `not handed to the fleet's stream: ${(error as Error).message ?? String(error)}`.slice(0, 500);
+    const at = now + RELAY_RETRY_MS;
+    if (at > (row.deadline_at ?? at)) this.record(() => box.markFailed(row.id, reason, now), row.id);
+    else this.record(() => box.markRetry(row.id, at, reason, now), row.id);
   }
 
   /** Fleet mode: true when this replica sends the day's operator mail now; otherwise the row is settled or put off. */

@@ -1,6 +1,6 @@
 import type { DetectionEvent } from '../detect/detection.js';
 import type { SharedHost } from './abuse-store.js';
-import type { SuppressionReason } from './types.js';
+import type { NoticeFacts, SuppressionReason } from './types.js';
 
 export type { SharedHost } from './abuse-store.js';
 
@@ -66,4 +66,13 @@ export interface OperatorMailGate {
   take(path: string, day: number): Promise<OperatorMailTurn>;
   /** After the attempt: `sent`, the day's mail went; otherwise the turn is handed back. Never throws. */
   done(path: string, day: number, sent: boolean): void;
+}
+
+/**
+ * Fleet mode, a replica without `--smtp-url`: its offender notices (those queued here while Redis
+ * was away) are handed to the fleet's stream for `wormwatch mailer` to send, with their Message-ID.
+ * Rejects while Redis is away (the notice is kept and tried again).
+ */
+export interface NoticeRelay {
+  relay(facts: NoticeFacts, messageId: string): Promise<void>;
 }

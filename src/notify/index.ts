@@ -12,20 +12,21 @@ import { noticeRoutes } from './routes.js';
 import { Delivery } from './delivery.js';
 import { ReverseDns } from './dns.js';
 import { Handoff } from './handoff.js';
-import { messageOf } from './message.js';
+import { factsOfRow, messageOf } from './message.js';
 import { noticeMetrics } from './metrics.js';
 import { OperatorHandoff } from './operator.js';
 import { OutboxHolder } from './outbox-holder.js';
 import { newMessageId, NoticeQueue } from './queue.js';
-import { createSender } from './sender.js';
-import type { NetworkFacts, NoticeKind } from './types.js';
-import { checkNotifyOptions, tiersOf } from './mode.js';
+import { createSender, NO_SMTP } from './sender.js';
+import type { NetworkFacts, NoticeKind, NoticeRow } from './types.js';
+import type { Outbox } from './outbox.js';
+import { checkNotifyOptions, relaysToFleet, tiersOf } from './mode.js';
 import type { AbuseTier } from './abuse.js';
 import { abusePollMs, abuseTierFor, rdapClientFor, type AbuseOptions } from './abuse-setup.js';
-import type { DigestGate, NoticeGate, OperatorMailGate } from './gate.js';
+import type { DigestGate, NoticeGate, NoticeRelay, OperatorMailGate } from './gate.js';
 
 export { renderSettings } from './message.js';
-export type { DigestGate, DigestVerdict, NoticeGate, OperatorMailGate, OperatorMailTurn, SharedHost } from './gate.js';
+export type { DigestGate, DigestVerdict, NoticeGate, NoticeRelay, OperatorMailGate, OperatorMailTurn, SharedHost } from './gate.js';
 export { checkNotifyOptions, notifyMode, tiersOf, type NotifyMode } from './mode.js';
 export { bootstrapFor, BOOTSTRAP_DIR } from './abuse-setup.js';
 
@@ -50,6 +51,8 @@ export interface NotifierDeps {
   digests?: DigestGate;
   /** Fleet mode: one operator mail per exposed path per UTC day across the fleet. */
   operatorMail?: OperatorMailGate;
+  /** Fleet mode without `--smtp-url`: offender notices of the outbox go to the fleet's stream instead of SMTP. */
+  relay?: NoticeRelay;
 }
 
 /** Outbox housekeeping (old suppressed rows, domain counts, the row count) runs this often. */
@@ -57,7 +60,7 @@ const HOUSEKEEPING_MS = 600_000;
 
 /** The settings the notifier reads, and no others. */
 export type NotifyOptions = Pick<Options,
-  'notify' | 'smtpUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized' | 'dataDir' | 'outboxMaxRows' | 'allow'
+  'notify' | 'smtpUrl' | 'redisUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized' | 'dataDir' | 'outboxMaxRows' | 'allow'
   | 'noticeAllowPrivate' | 'noticeInterval' | 'noticeMaxPerHour' | 'noticeMaxPerDomainPerHour' | 'noticeFrom' | 'noticeReplyTo' | 'noticeRecipients'
   | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeRetryBase' | 'noticeRetryMax' | 'noticeMaxAge' | 'noticeLease'
   | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl' | 'operatorEmail' | 'mode' | 'blockExposures'
@@ -79,6 +82,8 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   const tiers = tiersOf(options);
   // Operator mail is sent whatever --notify says; offender notices and digests only in smtp mode.
   const sends: NoticeKind[] = [...(operatorEmail !== undefined ? ['operator' as const] : []), ...(mode === 'smtp' ? ['offender' as const, 'abuse' as const] : [])];
+  // Fleet mode without --smtp-url: offender notices are relayed to the stream (the abuse tier is refused there).
+  const relay = relaysToFleet(options) ? deps.relay : undefined;
   const box = new OutboxHolder(options.dataDir, logger);
   deps.metrics.queue.watch(() => box.counts());
   deps.metrics.outboxUp.watch(() => box.up);
@@ -115,10 +120,11 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
       if (sends.length > 0) {
         const poll = Math.min(1000, Math.max(20, Math.min(options.noticeRetryBase, options.noticeLease) / 2));
         delivery = new Delivery({ leaseMs: options.noticeLease, retryBaseMs: options.noticeRetryBase, retryMaxMs: options.noticeRetryMax, pollMs: poll, kinds: sends }, {
-          outbox: () => box.current, sender: createSender(options), metrics, logger,
+          outbox: () => box.current, sender: options.smtpUrl ? createSender(options) : NO_SMTP, metrics, logger,
           render: (row, outbox) => messageOf(row, outbox, options),
           onWriteError: (err) => box.failed(err),
           ...(deps.operatorMail ? { operatorMail: deps.operatorMail } : {}),
+          ...(relay ? { relay: (row: NoticeRow, outbox: Outbox) => relay.relay(factsOfRow(row, outbox), row.message_id ?? newMessageId(options.noticeFrom)) } : {}),
         });
       }
       if (rdap !== undefined) {

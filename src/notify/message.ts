@@ -5,7 +5,8 @@ import type { AbuseStore } from './abuse-store.js';
 import { renderDigest, type DigestSettings } from './digest-render.js';
 import { renderOperatorMail } from './operator-render.js';
 import { renderNotice, type RenderSettings } from './render.js';
-import type { NoticeRow, RenderedMessage, SignatureSnapshot } from './types.js';
+import { parseSamples } from './row.js';
+import type { NoticeFacts, NoticeRow, RenderedMessage, SignatureSnapshot } from './types.js';
 
 /** The settings a stored notice's message depends on, of any kind. */
 export type MessageOptions = Pick<Options,
@@ -34,4 +35,9 @@ export function messageOf(row: NoticeRow, source: MessageSource, options: Messag
     return renderOperatorMail(row, text, { from: options.noticeFrom, version: VERSION, blocking: options.mode === 'block' && options.blockExposures });
   }
   return renderNotice(row, text, options.noticeRecipients, renderSettings(options));
+}
+
+/** An offender row's facts (its signature's text from the outbox), as the fleet's stream carries them. */
+export function factsOfRow(row: NoticeRow, source: Pick<MessageSource, 'text'>): NoticeFacts {
+  return { ip: row.ip, signature: source.text(row.text_id, row.signature), firstSeen: row.first_seen, lastSeen: row.last_seen, hits: row.hits, samples: parseSamples(row.samples) };
 }

@@ -10,6 +10,12 @@ export interface Sender {
   close(): void;
 }
 
+/** Where there is no `--smtp-url` (fleet mode, `wormwatch mailer` sends): never asked to send. */
+export const NO_SMTP: Sender = {
+  send: () => Promise.reject(new Error('no --smtp-url: this replica leaves sending to wormwatch mailer')),
+  close: () => undefined,
+};
+
 /**
  * nodemailer's pooled SMTP transport from `--smtp-url` and the STARTTLS/rate options. Time-outs
  * are bounded so one send always ends well inside the default lease (2 min).

@@ -66,4 +66,11 @@ describe('wormwatch CLI', function () {
     oneLineError(await runCli(['serve', '--check-config', '--config', file]), /unknown option "offenderMaxx"/);
     oneLineError(await runCli(['serve', '--check-config', '--upstream', 'http://127.0.0.1:3000', '--notify', 'smtp']), /--notify smtp needs --smtp-url/);
   });
+
+  it('in fleet mode takes --notify smtp without --smtp-url (wormwatch mailer sends the host tier), and refuses the abuse tier there in one line', async () => {
+    const fleet = ['serve', '--check-config', '--upstream', 'http://127.0.0.1:3000', '--redis-url', 'redis://127.0.0.1:9/', '--notify', 'smtp'];
+    const ok = await runCli([...fleet, '--notice-tiers', 'host']);
+    assert.equal(ok.code, 0, ok.stderr);
+    oneLineError(await runCli(fleet), /--notice-tiers abuse needs --smtp-url on each replica .*set --notice-tiers host/);
+  });
 });

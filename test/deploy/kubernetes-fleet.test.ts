@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { redisUrl } from '../../src/config/parse.js';
@@ -7,7 +8,7 @@ import { envName, optionSpecs } from '../../src/config/spec.js';
 import { eventually } from '../helpers/app.js';
 import { startRedis } from '../helpers/redis.js';
 import { startSmtp } from '../notify/support.js';
-import { cleanEnv, spawnCli } from '../cli/run-cli.js';
+import { cleanEnv, runCli, spawnCli } from '../cli/run-cli.js';
 import { ROOT } from './support.js';
 
 type Doc = any;
@@ -39,6 +40,27 @@ describe('deploy/kubernetes-fleet: the fleet overlay', function () {
     assert.equal(patch.env.find((e: Doc) => e.name === 'WORMWATCH_REPLICA_NAME').valueFrom.fieldRef.fieldPath, 'metadata.name');
     assert.deepEqual(patch.env.find((e: Doc) => e.name === 'WORMWATCH_SMTP_URL'), { name: 'WORMWATCH_SMTP_URL', $patch: 'delete' });
     for (const e of [...patch.env, ...mailer.env]) if (e.name.startsWith('WORMWATCH_')) assert.ok(OPTION_ENVS.has(e.name), `${e.name} is no option`);
+  });
+
+  it('regression: the sidecar it builds starts (it exited 2: the ConfigMap\'s --notify smtp without the SMTP URL the patch takes away)', async () => {
+    // What kustomize gives the container: the ConfigMap (envFrom), overridden by the patched env.
+    const base = load(join(ROOT, 'deploy', 'kubernetes'), 'deployment.yaml').find((d: Doc) => d.kind === 'Deployment').spec.template.spec.containers.find((c: Doc) => c.name === 'wormwatch');
+    const deleted = new Set(patch.env.filter((e: Doc) => e.$patch === 'delete').map((e: Doc) => e.name));
+    const env: Record<string, string> = { ...configMap.data };
+    for (const e of [...(base.env ?? []), ...patch.env]) if (!deleted.has(e.name) && typeof e.value === 'string') env[e.name] = e.value;
+    assert.equal(env.WORMWATCH_NOTIFY, 'smtp');
+    assert.equal(env.WORMWATCH_SMTP_URL, undefined, 'no SMTP credentials on the sidecars');
+    // The base's args, the admin token read from a file of the test's.
+    const dir = mkdtempSync(join(tmpdir(), 'wormwatch-fleet-sidecar-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'a-test-admin-token-of-32-chars!!');
+      const args = (base.args as string[]).map((a) => (a.startsWith('--admin-token-file=') ? `--admin-token-file=${join(dir, 'token')}` : a));
+      const run = await runCli([...args, '--check-config'], cleanEnv({ ...env, WORMWATCH_REDIS_URL: 'redis://127.0.0.1:9/', WORMWATCH_REPLICA_NAME: 'example-app-0' }));
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /configuration OK/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs a password-protected, append-only Redis that only the sidecars and the mailer reach, with the password the URL carries', () => {

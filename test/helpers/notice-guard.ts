@@ -16,7 +16,7 @@ export class NoticeGuardError extends Error {
   override name = 'NoticeGuardError';
 }
 
-type NoticeSettings = Pick<Options, 'notify' | 'smtpUrl' | 'dnsServer' | 'noticeTiers' | 'rdapUrl' | 'rdapBootstrap'>;
+type NoticeSettings = Pick<Options, 'notify' | 'smtpUrl' | 'redisUrl' | 'dnsServer' | 'noticeTiers' | 'rdapUrl' | 'rdapBootstrap'>;
 
 /** `127.0.0.1:5353`, `[::1]:53`, `::1` → the host part. */
 function hostOf(server: string): string {

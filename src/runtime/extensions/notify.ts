@@ -1,11 +1,12 @@
-import { createNotifier, type DigestGate, type NoticeGate, type OperatorMailGate } from '../../notify/index.js';
+import { createNotifier, type DigestGate, type NoticeGate, type NoticeRelay, type OperatorMailGate } from '../../notify/index.js';
 import type { ExtensionContext, WormwatchExtension } from '../extension.js';
 
-/** Fleet mode's say in the notices (see `withFleet`): the fleet-wide claim, abuse digests and operator mail. */
+/** Fleet mode's say in the notices (see `withFleet`): the fleet-wide claim, abuse digests, operator mail, and the stream relay. */
 export interface NoticeGates {
   gate?: NoticeGate;
   digests?: DigestGate;
   operatorMail?: OperatorMailGate;
+  relay?: NoticeRelay;
 }
 
 /**
@@ -15,10 +16,11 @@ export interface NoticeGates {
  */
 export function notifyExtension(ctx: ExtensionContext, gates: NoticeGates = {}): WormwatchExtension {
   const options = ctx.serving ? ctx.options : { ...ctx.options, operatorEmail: undefined };
-  const { gate, digests, operatorMail } = gates;
+  const { gate, digests, operatorMail, relay } = gates;
   const n = createNotifier(options, {
     metrics: ctx.metrics.notices, logger: ctx.logger, offenders: ctx.offenders,
     ...(gate ? { gate } : {}), ...(digests ? { digests } : {}), ...(operatorMail && ctx.serving ? { operatorMail } : {}),
+    ...(relay ? { relay } : {}),
   });
   return { name: 'notify', onDetection: n.notify, adminRoutes: n.adminRoutes, start: n.start, stop: n.stop, noticeStatus: n.status };
 }
