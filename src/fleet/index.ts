@@ -64,14 +64,15 @@ export function createFleet(options: FleetOptions, deps: FleetDeps): Fleet {
   const bans = new BanSync(link, deps.bans, replica, metrics, logger, options.banMax);
   const offenders = new OffenderSync(link, { replica, max: options.offenderMax, ttlMs: options.offenderTtl, samples: options.offenderSamples }, metrics, (ip) => deps.offenders.get(ip));
   const tiers = tiersOf(options);
-  const streams = tiers.host && !tiers.abuse;
+  const streams = tiers.host;
   const producer = new NoticeProducer(link, replica, options.noticeFrom, options.outboxMaxRows);
   const claims = new NoticeClaims(link, {
     replica, intervalMs: options.noticeInterval, maxPerHour: options.noticeMaxPerHour, maxPerDomainPerHour: options.noticeMaxPerDomainPerHour,
     eligible: (ip) => eligibility(ip, { allow: options.allow, allowPrivate: options.noticeAllowPrivate }).ok,
-    // The stream carries host-tier notices only: with the abuse tier on, the winner's own outbox
-    // takes its hits (both tiers read them there); the digests are merged fleet-wide (digests.ts).
+    // The stream carries host-tier notices only: with the abuse tier on, the winner's own
+    // hand-off still takes its hits for the digests, which are merged fleet-wide (digests.ts).
     ...(streams ? { queue: (events: DetectionEvent[]) => producer.queue(events) } : {}),
+    abuseTier: tiers.abuse,
   }, metrics, deps.notices);
   // A replica that may send (--smtp-url, --notify smtp) also consumes the fleet's notice stream.
   const sends = streams && options.smtpUrl !== undefined && (options.notify ?? 'smtp') === 'smtp';

@@ -18,8 +18,12 @@ interface Claim {
   state: 'mine' | 'streamed' | 'theirs' | 'pending';
   /** Epoch ms the claim ends (the key's expiry). */
   until: number;
+  /** When it was claimed: a streamed notice's queue time, from which `--abuse-after` counts. */
+  since: number;
   waiting: DetectionEvent[];
 }
+
+type Admit = (event: DetectionEvent, hostQueuedAt?: number) => void;
 
 export interface ClaimSettings {
   replica: string;
@@ -35,6 +39,8 @@ export interface ClaimSettings {
    * between the claim and the write), they go to this replica's own hand-off.
    */
   queue?: (events: DetectionEvent[]) => Promise<void>;
+  /** The abuse tier is on: a streamed claim's hits (the first and every later one) still go to this replica's hand-off, for the digests alone. */
+  abuseTier?: boolean;
 }
 
 /**
@@ -67,19 +73,20 @@ export class NoticeClaims implements NoticeGate {
     clearInterval(this.#retry);
   }
 
-  offer(event: DetectionEvent, admit: (event: DetectionEvent) => void): void {
+  offer(event: DetectionEvent, admit: Admit): void {
     const ip = canonicalIp(event.ip) ?? event.ip;
     const now = Date.now();
     const held = this.#claims.get(ip);
     if (held !== undefined && (held.state === 'pending' || held.until > now)) {
       if (held.state === 'mine') admit(event);
+      else if (held.state === 'streamed' && this.settings.abuseTier) admit(event, held.since);
       else if (held.state === 'pending' && held.waiting.length < WAITING_MAX) held.waiting.push(event);
       return;
     }
     // Not claimed: the local queue records it as not eligible, once per interval, as without a fleet.
     if (!this.settings.eligible(ip)) return admit(event);
     if (!this.link.up) return this.#alone(ip, event, admit, now);
-    const claim: Claim = { state: 'pending', until: now + this.settings.intervalMs, waiting: [event] };
+    const claim: Claim = { state: 'pending', until: now + this.settings.intervalMs, since: now, waiting: [event] };
     this.#remember(ip, claim);
     this.#claim(ip, claim).then((outcome) => this.#decided(claim, outcome, admit), (err: unknown) => {
       this.link.failed('claims', err);
@@ -116,7 +123,7 @@ export class NoticeClaims implements NoticeGate {
     return { outcome: underCap ? 'won' : 'capped', until: until > claim.until ? claim.until : until };
   }
 
-  #decided(claim: Claim, result: { outcome: 'won' | 'capped' | 'theirs' | 'mine'; until: number }, admit: (event: DetectionEvent) => void): void {
+  #decided(claim: Claim, result: { outcome: 'won' | 'capped' | 'theirs' | 'mine'; until: number }, admit: Admit): void {
     claim.until = result.until;
     const waiting = claim.waiting.splice(0);
     if (result.outcome === 'theirs' || result.outcome === 'capped') {
@@ -133,18 +140,19 @@ export class NoticeClaims implements NoticeGate {
       return void waiting.forEach(admit);
     }
     claim.state = 'streamed';
+    const forDigests = (): void => void (this.settings.abuseTier && waiting.forEach((e) => admit(e, claim.since)));
     // Ours already (this replica, restarted, claimed it before): its notice was queued then.
-    if (result.outcome === 'mine') return;
-    this.settings.queue(waiting).catch((err: unknown) => {
+    if (result.outcome === 'mine') return forDigests();
+    this.settings.queue(waiting).then(forDigests, (err: unknown) => {
       this.link.failed('stream', err);
       claim.state = 'mine';
-      waiting.forEach(admit);
+      waiting.forEach((e) => admit(e));
     });
   }
 
   /** Redis away: this replica notices on its own (its outbox dedupes), and the claim is recorded later. */
-  #alone(ip: string, event: DetectionEvent, admit: (event: DetectionEvent) => void, now: number): void {
-    const claim: Claim = { state: 'mine', until: now + this.settings.intervalMs, waiting: [] };
+  #alone(ip: string, event: DetectionEvent, admit: Admit, now: number): void {
+    const claim: Claim = { state: 'mine', until: now + this.settings.intervalMs, since: now, waiting: [] };
     this.#remember(ip, claim);
     this.#buffer(ip, claim.until);
     admit(event);

@@ -77,7 +77,7 @@ export class AbuseTier {
   admit(box: Outbox, facts: NoticeFacts, now: number, counts: BatchCounts): AbuseAdmission {
     if (!eligibility(facts.ip, this.config.rules).ok) return 'skipped';
     if (this.config.afterMs > 0) {
-      const first = box.abuse.firstHostNotice(facts.ip);
+      const first = box.abuse.firstHostNotice(facts.ip) ?? facts.hostQueuedAt;
       if (first === undefined || facts.lastSeen < first + this.config.afterMs) return 'skipped';
     }
     const add = entryFactsOf(facts);

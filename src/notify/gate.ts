@@ -12,8 +12,10 @@ export interface NoticeGate {
   /**
    * On the request path, instead of the hand-off: calls `admit(event)` at once or later (this
    * replica notices that offender), or never (another replica does). Never blocks, never throws.
+   * `hostQueuedAt`: the offender's host-tier notice is already queued elsewhere (the fleet's
+   * stream, at that time), so the hit is for the abuse tier alone.
    */
-  offer(event: DetectionEvent, admit: (event: DetectionEvent) => void): void;
+  offer(event: DetectionEvent, admit: (event: DetectionEvent, hostQueuedAt?: number) => void): void;
   /**
    * After the reverse lookup, before the local per-domain cap: true when the recipients' domains
    * are under the shared cap (and counts them), false when one is over, null when it cannot tell

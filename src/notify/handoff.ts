@@ -67,12 +67,14 @@ export class Handoff extends KeyedHandoff<NoticeFacts> {
     super((f) => f.ip, combineFacts, max);
   }
 
-  /** False when the buffer is full and the hit was not kept. */
-  add(event: DetectionEvent): boolean {
+  /** False when the buffer is full and the hit was not kept. `hostQueuedAt`: see NoticeFacts. */
+  add(event: DetectionEvent, hostQueuedAt?: number): boolean {
     const at = event.at.getTime();
     // In place: this buffer owns its entries, and this runs on the request path.
     return this.put(event.ip, (cur) => {
       cur.hits++;
+      // One hit the host tier must judge here makes the entry the host tier's too.
+      if (hostQueuedAt === undefined) delete cur.hostQueuedAt;
       if (at > cur.lastSeen) cur.lastSeen = at;
       if (at < cur.firstSeen) cur.firstSeen = at;
       addSample(cur, at, event.requestLine);
@@ -87,6 +89,7 @@ export class Handoff extends KeyedHandoff<NoticeFacts> {
       // The request line was sanitised once, when the detection was built.
       samples: [event.requestLine],
       sampleTimes: [at],
+      ...(hostQueuedAt !== undefined ? { hostQueuedAt } : {}),
     }));
   }
 }
@@ -120,6 +123,8 @@ export function snapshotOf(event: DetectionEvent): SignatureSnapshot {
 /** Facts of the same address (or exposed path) seen in two batches (stored + newly buffered), combined. */
 export function combineFacts<F extends NoticeFacts>(a: F, b: F): F {
   const out: F = { ...a, hits: a.hits + b.hits, firstSeen: Math.min(a.firstSeen, b.firstSeen), lastSeen: Math.max(a.lastSeen, b.lastSeen), samples: [...a.samples], sampleTimes: timesOf(a) };
+  if (a.hostQueuedAt === undefined || b.hostQueuedAt === undefined) delete out.hostQueuedAt;
+  else out.hostQueuedAt = Math.min(a.hostQueuedAt, b.hostQueuedAt);
   const bTimes = timesOf(b);
   b.samples.forEach((s, i) => addSample(out, bTimes[i]!, s));
   for (const sig of [refOf(b.signature), ...(b.others ?? [])]) addSignature(out, sig);

@@ -95,8 +95,8 @@ export function createNotifier(options: NotifyOptions, deps: NotifierDeps): Noti
   let abuse: AbuseTier | undefined;
   let housekeeping: NodeJS.Timeout | undefined;
 
-  const admit = (event: DetectionEvent): void => {
-    if (!handoff.add(event)) metrics.dropped('handoff-full');
+  const admit = (event: DetectionEvent, hostQueuedAt?: number): void => {
+    if (!handoff.add(event, hostQueuedAt)) metrics.dropped('handoff-full');
     queue?.schedule();
   };
   return {

@@ -161,7 +161,8 @@ export class NoticeQueue {
         const counts: BatchCounts = { hour: box.countSince(this.now() - HOUR), held: box.activeCount() + (abuse ? box.abuse.heldEntries() : 0), pending: abuse ? box.abuse.pendingCount() : 0 };
         for (const f of batch) {
           f.network ??= this.deps.networkOf?.(f.ip);
-          if (this.config.hostTier) this.admit(box, f, counts, tally);
+          // Queued in the fleet's stream already: the abuse tier's alone.
+          if (this.config.hostTier && f.hostQueuedAt === undefined) this.admit(box, f, counts, tally);
           if (abuse?.admit(box, f, this.now(), counts) === 'full') tally.abuseFull++;
         }
         const excess = box.heldRows() - this.config.maxRows;

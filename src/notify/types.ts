@@ -50,6 +50,11 @@ export interface NoticeFacts {
   others?: SignatureRef[];
   /** The address's network (AS, organisation, country), when the offender store knows it. */
   network?: NetworkFacts;
+  /**
+   * Fleet mode: the host-tier notice was queued in the fleet's stream at this time, so these hits
+   * are for the abuse tier alone (and `--abuse-after` counts from then). In memory only.
+   */
+  hostQueuedAt?: number;
 }
 
 /** Outcome of the reverse lookup: a forward-confirmed name, or why there is none. */

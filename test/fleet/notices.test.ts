@@ -5,6 +5,7 @@ import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startDns, startSmtp, type TestDns, type TestSmtp } from '../notify/support.js';
 import { HOSTS, MAILBOX, partsOf, startRegistries } from '../notify/abuse-support.js';
 import { nextWindow } from './digest-support.js';
+import { Outbox } from '../../src/notify/outbox.js';
 
 const CODERED = `/default.ida?${'N'.repeat(224)}%u9090%u6858%ucbd3%u7801%u9090%u6858%ucbd3%u7801%u9090%u9090%u8190%u00c3%u0003%u8b00%u531b%u53ff%u0078%u0000%u00=a`;
 const from = (ip: string): { headers: Record<string, string> } => ({ headers: { 'x-forwarded-for': ip } });
@@ -69,7 +70,7 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     assert.equal(smtp.received.length, 1, 'one mail to example.net in the hour, whichever replica sent it');
   });
 
-  it('with the abuse tier on (the default tiers), the winner keeps the notice in its own outbox for both tiers; the stream stays empty', async () => {
+  it('with the abuse tier on (the default tiers), the winner queues the host notice in the stream and keeps the hits for the digests alone', async () => {
     for (const name of ['r1', 'r2', 'r3']) {
       apps.push(await startApp({
         upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'outbox', noticeAllowPrivate: '198.51.100.0/24',
@@ -79,8 +80,45 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
     await Promise.all(apps.map((a) => send(a.url, CODERED, from('198.51.100.8'))));
     await eventually(async () => (await sum(apps, 'wormwatch_notices_duplicate_total')) === 2, 5000, 'two duplicates');
-    await eventually(async () => (await sum(apps, 'wormwatch_notices_total', { result: 'queued' })) === 1, 5000, 'one notice queued, in one outbox');
-    assert.equal(await redis.client.exists('ww:notices'), 0, 'no stream: the abuse tier reads the local outbox');
+    await eventually(async () => (await redis.client.xlen('ww:notices')) === 1, 5000, 'one host-tier notice, in the stream (durable beyond any pod)');
+    const outboxes = () => apps.map((a) => {
+      const box = new Outbox(a.dataDir);
+      try {
+        return { offender: box.list({ kind: 'offender', limit: 10 }).length, abuse: box.abuse.liveEntry('198.51.100.8') !== undefined };
+      } finally {
+        box.close();
+      }
+    });
+    await eventually(() => outboxes().some((h) => h.abuse), 5000, 'the host in the winner\'s abuse tier');
+    const held = outboxes();
+    assert.deepEqual(held.map((h) => h.offender), [0, 0, 0], 'no host-tier row in any outbox: the stream has it');
+    assert.equal(held.filter((h) => h.abuse).length, 1, 'the winner keeps the host for the abuse tier');
+  });
+
+  it('with both tiers and SMTP on the replicas: one host notice from the stream, one digest listing the host', async () => {
+    const { server: rdap, rdapUrl } = await startRegistries();
+    try {
+      for (const name of ['r1', 'r2', 'r3']) {
+        apps.push(await startApp({
+          upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'smtp', noticeTiers: 'host,abuse', abuseDigestInterval: '2s',
+          smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl,
+        }));
+      }
+      await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
+      await nextWindow(2000);
+      await Promise.all(apps.map((a) => send(a.url, CODERED, from(HOSTS.ripe))));
+      await eventually(() => smtp.received.length >= 2, 15_000, 'the host notice and the digest');
+      await settle(2500);
+      const toRipe = smtp.received.filter((m) => m.to.includes(MAILBOX.ripe));
+      const toHost = smtp.received.filter((m) => m.to.includes(`administrator@[${HOSTS.ripe}]`));
+      assert.equal(toHost.length, 1, 'one host-tier notice for the fleet');
+      assert.equal(toRipe.length, 1, 'one digest for the fleet');
+      assert.match(partsOf(toRipe[0]!)[0]!.body, /HOSTS \(1\)/);
+      assert.equal(smtp.received.length, 2);
+      assert.equal(await redis.client.xlen('ww:notices'), 0, 'the stream entry acknowledged and deleted once sent');
+    } finally {
+      await rdap.close();
+    }
   });
 
   it('with the abuse tier on, replicas that noticed different hosts of one network send one abuse digest for the whole fleet', async () => {
