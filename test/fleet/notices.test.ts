@@ -30,6 +30,18 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
     await eventually(async () => (await Promise.all(apps.map((a) => a.metric('wormwatch_redis_up')))).every((v) => v === 1), 5000, 'all up');
   };
 
+  /** Three replicas with SMTP sending abuse digests every 2 s (RDAP at `rdapUrl`); returns at the start of a window. */
+  const startDigesting = async (noticeTiers: string, rdapUrl: string): Promise<void> => {
+    for (const name of ['r1', 'r2', 'r3']) {
+      apps.push(await startApp({
+        upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'smtp', noticeTiers, abuseDigestInterval: '2s',
+        smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl,
+      }));
+    }
+    await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
+    await nextWindow(2000);
+  };
+
   beforeEach(async () => {
     [redis, origin, smtp, dns] = await Promise.all([startRedis(), startOrigin(), startSmtp(), startDns({})]);
     apps = [];
@@ -98,14 +110,7 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
   it('with both tiers and SMTP on the replicas: one host notice from the stream, one digest listing the host', async () => {
     const { server: rdap, rdapUrl } = await startRegistries();
     try {
-      for (const name of ['r1', 'r2', 'r3']) {
-        apps.push(await startApp({
-          upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'smtp', noticeTiers: 'host,abuse', abuseDigestInterval: '2s',
-          smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl,
-        }));
-      }
-      await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
-      await nextWindow(2000);
+      await startDigesting('host,abuse', rdapUrl);
       await Promise.all(apps.map((a) => send(a.url, CODERED, from(HOSTS.ripe))));
       await eventually(() => smtp.received.length >= 2, 15_000, 'the host notice and the digest');
       await settle(2500);
@@ -124,14 +129,7 @@ describe('fleet: one notice per offender per interval across the fleet (real Red
   it('with the abuse tier on, replicas that noticed different hosts of one network send one abuse digest for the whole fleet', async () => {
     const { server: rdap, rdapUrl } = await startRegistries();
     try {
-      for (const name of ['r1', 'r2', 'r3']) {
-        apps.push(await startApp({
-          upstream: origin.url, trustProxy: '127.0.0.1', redisUrl: redis.url, replicaName: name, notify: 'smtp', noticeTiers: 'abuse', abuseDigestInterval: '2s',
-          smtpUrl: smtp.url, smtpRateLimit: 1000, noticeFrom: 'wormwatch@example.org', dnsServer: dns.server, dnsTimeout: '300ms', rdapUrl,
-        }));
-      }
-      await eventually(async () => (await sum(apps, 'wormwatch_redis_up')) === 3, 5000, 'all up');
-      await nextWindow(2000);
+      await startDigesting('abuse', rdapUrl);
       await send(apps[0]!.url, CODERED, from(HOSTS.ripe));
       await send(apps[1]!.url, CODERED, from(HOSTS.ripeToo));
       await eventually(() => smtp.received.length >= 1, 15_000, 'the digest');
