@@ -6,7 +6,7 @@ import { addOptionFlags, optionsFromFlags } from './options.js';
 /** What `wormwatch mailer` takes: Redis, SMTP, and what a notice says, to whom and how often. */
 const MAILER_KEYS = new Set(['redisUrl', 'redisPrefix', 'redisTimeout', 'replicaName', 'smtpUrl', 'smtpRateLimit', 'smtpRequireTls', 'smtpTlsRejectUnauthorized',
   'noticeLease', 'noticeMaxAge', 'noticeRecipients', 'noticeMaxPerDomainPerHour', 'noticeFrom', 'noticeReplyTo', 'noticeCc', 'noticeBcc', 'noticeFooter', 'noticeInterval',
-  'dnsServer', 'dnsTimeout', 'dnsMaxInFlight', 'dnsCacheTtl', 'logLevel', 'metricsListen']);
+  'dnsServer', 'dnsTimeout', 'dnsMaxInFlight', 'dnsCacheTtl', 'logLevel', 'metricsListen', 'allow', 'noticeAllowPrivate']);
 
 /**
  * `wormwatch mailer --redis-url … --smtp-url …`: sends the fleet's notices from its Redis stream,

@@ -13,7 +13,7 @@ import { BLOCK_MS, StreamMailer } from './stream-mailer.js';
 /** The settings a consumer of the notice stream reads. */
 export type MailerOptions = Pick<Options, 'redisUrl' | 'redisPrefix' | 'redisTimeout' | 'replicaName' | 'smtpUrl' | 'smtpRateLimit' | 'smtpRequireTls' | 'smtpTlsRejectUnauthorized'
   | 'noticeLease' | 'noticeMaxAge' | 'noticeRecipients' | 'noticeMaxPerDomainPerHour' | 'noticeFrom' | 'noticeReplyTo' | 'noticeCc' | 'noticeBcc' | 'noticeFooter' | 'noticeInterval'
-  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl'>;
+  | 'dnsServer' | 'dnsTimeout' | 'dnsMaxInFlight' | 'dnsCacheTtl' | 'allow' | 'noticeAllowPrivate'>;
 
 export interface RunningMailer {
   link: RedisLink;
@@ -35,6 +35,7 @@ export function startStreamMailer(options: MailerOptions, deps: { logger: Logger
     consumer: `${replicaNameOf(options)}-${process.pid}`,
     leaseMs: options.noticeLease, maxAgeMs: options.noticeMaxAge, templates: options.noticeRecipients,
     render: renderSettings(options), maxPerDomainPerHour: options.noticeMaxPerDomainPerHour,
+    rules: { allow: options.allow, allowPrivate: options.noticeAllowPrivate },
   }, { sender: createSender(options), dns, counts, fleet, logger });
   link.start();
   mailer.start();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { canonicalIp } from '../address.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import { sanitiseLine } from '../detect/sanitise.js';
 import { snapshotOf } from '../notify/handoff.js';
@@ -41,9 +42,10 @@ export function noticeOfEntry(fields: readonly string[]): StreamNotice | null {
   const [first, last, hits, at] = [int(f.get('first')), int(f.get('last')), int(f.get('hits')), int(f.get('at'))];
   const signature = signatureOf(f.get('sig'));
   const samples = samplesOf(f.get('samples'));
-  const ip = f.get('ip');
+  // An address, canonical: it becomes the recipients (`administrator@[ip]`), so nothing else may pass.
+  const ip = canonicalIp(f.get('ip') ?? '');
   const mid = f.get('mid');
-  if (ip === undefined || ip.length > 64 || mid === undefined || !/^<[^<>\s]{1,200}>$/.test(mid) || signature === null || samples === null
+  if (ip === null || mid === undefined || !/^<[^<>\s]{1,200}>$/.test(mid) || signature === null || samples === null
     || first === null || last === null || hits === null || at === null) return null;
   return { facts: { ip, signature, firstSeen: first, lastSeen: last, hits, samples }, messageId: mid, queuedAt: at, replica: sanitiseLine(f.get('by') ?? '?', 63) };
 }

@@ -3,7 +3,7 @@ import type { FleetMetrics } from '../metrics.js';
 import type { ReverseDns } from '../notify/dns.js';
 import type { NoticeMetrics } from '../notify/metrics.js';
 import { buildRecipients } from '../notify/recipients.js';
-import { recipientDomain } from '../notify/policy.js';
+import { eligibility, recipientDomain, type EligibilityRules } from '../notify/policy.js';
 import { renderMessage, type RenderSettings } from '../notify/render.js';
 import type { Sender } from '../notify/sender.js';
 import { FleetCaps } from './caps.js';
@@ -21,6 +21,8 @@ export interface MailerSettings {
   templates: readonly string[];
   render: RenderSettings;
   maxPerDomainPerHour: number;
+  /** `--allow` and `--notice-allow-private`, as the replicas have them: the stream is Redis's, so the mailer judges each address again. */
+  rules: EligibilityRules;
 }
 
 export interface MailerDeps {
@@ -113,6 +115,13 @@ export class StreamMailer {
     const notice = noticeOfEntry(fields);
     if (notice === null) {
       this.deps.logger.warn({ entry: id }, 'malformed notice in the stream dropped');
+      return this.#done(id);
+    }
+    // Replicas stream only addresses that may get a notice; anyone else who can write to Redis
+    // must not make the mailer write to a private, loopback or --allow address.
+    if (!eligibility(notice.facts.ip, this.settings.rules).ok) {
+      this.deps.counts.suppressed('not-eligible');
+      this.deps.logger.warn({ entry: id, ip: notice.facts.ip }, 'notice in the stream for an address that gets none (private, special-purpose or --allow) dropped');
       return this.#done(id);
     }
     if (Date.now() - notice.queuedAt > this.settings.maxAgeMs) {

@@ -17,7 +17,7 @@ interface Mailer {
 
 function startMailer(redis: TestRedis, smtp: TestSmtp, dns: TestDns, name: string, extra: string[] = []): Mailer {
   const child = spawnCli(['mailer', '--redis-url', redis.url, '--smtp-url', smtp.url, '--notice-lease', '1s', '--dns-server', dns.server, '--dns-timeout', '300ms',
-    '--notice-from', 'wormwatch@example.org', '--replica-name', name, '--smtp-rate-limit', '1000', ...extra]);
+    '--notice-from', 'wormwatch@example.org', '--replica-name', name, '--smtp-rate-limit', '1000', '--notice-allow-private', '198.51.100.0/24', ...extra]);
   const logs: Array<Record<string, unknown>> = [];
   let partial = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => {
@@ -27,6 +27,11 @@ function startMailer(redis: TestRedis, smtp: TestSmtp, dns: TestDns, name: strin
   });
   child.stderr!.resume();
   return { child, logs };
+}
+
+async function waitForLog(m: Mailer, msg: string): Promise<Record<string, unknown>> {
+  await eventually(() => m.logs.some((l) => l.msg === msg), 10_000, msg);
+  return m.logs.find((l) => l.msg === msg)!;
 }
 
 const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
@@ -103,5 +108,24 @@ describe('fleet: the notice stream and `wormwatch mailer` (real Redis, SMTP and 
     const fields = entryFields(notice);
     assert.equal(noticeOfEntry(fields.map((f) => (f === '<a@b>' ? '<a@b>\r\nBcc: x@y' : f))), null);
     assert.equal(noticeOfEntry(fields.map((f, i) => (fields[i - 1] === 'sig' ? '{}' : f))), null);
+    // The address becomes the recipients: nothing but an address passes, canonical.
+    for (const bad of ['1.2.3.4], spam@victim.example, x@[1.2.3.4', 'victim.example', '0x7f.1', '']) assert.equal(noticeOfEntry(fields.map((f, i) => (fields[i - 1] === 'ip' ? bad : f))), null, bad);
+    assert.equal(noticeOfEntry(fields.map((f, i) => (fields[i - 1] === 'ip' ? '2001:DB8:0:0::1' : f)))!.facts.ip, '2001:db8::1');
+  });
+
+  it('regression: an entry anyone wrote to Redis for a loopback, private or malformed address was mailed (or looped); it is dropped and counted', async () => {
+    const base = { signature: { id: 'codered-i', title: 'CodeRed', description: 'worm', references: [] }, firstSeen: 1, lastSeen: 2, hits: 1, samples: ['GET /x'] };
+    for (const ip of ['127.0.0.1', '10.1.2.3', '1.2.3.4], spam@victim.example, x@[1.2.3.4']) {
+      await redis.client.xadd('ww:notices', '*', ...entryFields({ facts: { ip, ...base }, messageId: '<hostile@example.org>', queuedAt: Date.now(), replica: 'evil' }));
+    }
+    const mailer = startMailer(redis, smtp, dns, 'm1', ['--metrics-listen', '127.0.0.1:0']);
+    mailers.push(mailer);
+    smtp.behaviour = 'accept';
+    await eventually(async () => (await redis.client.xlen('ww:notices')) === 0, 20_000, 'every hostile entry acknowledged and deleted');
+    assert.equal(smtp.received.length, 0, 'nothing mailed');
+    const running = await waitForLog(mailer, 'wormwatch mailer running') as { metrics: { port: number } };
+    const scrape = await (await fetch(`http://127.0.0.1:${running.metrics.port}/metrics`)).text();
+    assert.match(scrape, /^wormwatch_notices_suppressed_total\{reason="not-eligible"\} 2$/m, 'the two real but ineligible addresses');
+    assert.ok(mailer.logs.some((l) => l.msg === 'malformed notice in the stream dropped'), 'the injection is malformed');
   });
 });

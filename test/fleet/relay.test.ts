@@ -31,7 +31,7 @@ describe('fleet: a replica without --smtp-url relays its notices to the stream (
       noticeAllowPrivate: '198.51.100.0/24', noticeFrom: 'wormwatch@example.org', dnsServer: dns.server, dnsTimeout: '300ms', noticeRetryBase: '100ms',
     });
     mailer = spawnCli(['mailer', '--redis-url', redis.url, '--smtp-url', smtp.url, '--notice-lease', '2s', '--dns-server', dns.server, '--dns-timeout', '300ms',
-      '--notice-from', 'wormwatch@example.org', '--replica-name', 'm1', '--smtp-rate-limit', '1000']);
+      '--notice-from', 'wormwatch@example.org', '--replica-name', 'm1', '--smtp-rate-limit', '1000', '--notice-allow-private', '198.51.100.0/24']);
     mailer.stdout!.resume();
     mailer.stderr!.resume();
     await eventually(async () => (await app.metric('wormwatch_redis_up')) === 1, 5000, 'up');
