@@ -96,31 +96,26 @@ export function someOf<T extends string>(...values: T[]): Parser<T[]> {
   };
 }
 
+/** An http(s) URL without credentials, query or fragment; `example` is what the error asks for. */
+function httpUrl(example: string): Parser<URL> {
+  return (raw) => {
+    let url: URL;
+    try {
+      url = new URL(String(raw));
+    } catch {
+      throw new Error(example);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('an http:// or https:// URL');
+    if (url.username || url.password || url.search || url.hash) throw new Error('a URL without credentials, query or fragment');
+    return url;
+  };
+}
+
 /** `http://host:port` or `https://host:port`, with no path beyond `/`, query, or credentials. */
-export const originUrl: Parser<URL> = (raw) => {
-  let url: URL;
-  try {
-    url = new URL(String(raw));
-  } catch {
-    throw new Error('an origin URL such as http://127.0.0.1:3000');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('an http:// or https:// URL');
-  if (url.username || url.password || url.search || url.hash) throw new Error('a URL without credentials, query or fragment');
-  return url;
-};
+export const originUrl: Parser<URL> = httpUrl('an origin URL such as http://127.0.0.1:3000');
 
 /** An http(s) base URL (a path is kept), without credentials, query or fragment. */
-export const baseUrl: Parser<URL> = (raw) => {
-  let url: URL;
-  try {
-    url = new URL(String(raw));
-  } catch {
-    throw new Error('an http(s) base URL such as https://rdap.example.net/');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('an http:// or https:// URL');
-  if (url.username || url.password || url.search || url.hash) throw new Error('a URL without credentials, query or fragment');
-  return url;
-};
+export const baseUrl: Parser<URL> = httpUrl('an http(s) base URL such as https://rdap.example.net/');
 
 export interface ListenAddress {
   host: string;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { FleetMetrics } from '../metrics.js';
 import { DIGEST_MAX_HOSTS, LISTED_OPEN_MAX } from '../notify/abuse.js';
@@ -76,9 +75,9 @@ export class FleetDigests implements DigestGate {
 
   /** The window's keys: the mailbox (from an RDAP answer, so hostile: braces, any length) hashed into the hash tag. */
   keys(mailbox: string, windowEnd: number): [hash: string, marker: string] {
-    const tag = createHash('sha256').update(mailbox.toLowerCase()).digest('hex').slice(0, 16);
+    const tag = this.link.hashTag(mailbox.toLowerCase());
     const w = Math.round(windowEnd / this.settings.intervalMs);
-    return [this.link.key(`dg:{${tag}}:${w}`), this.link.key(`dgsend:{${tag}}:${w}`)];
+    return [this.link.key(`dg:${tag}:${w}`), this.link.key(`dgsend:${tag}:${w}`)];
   }
 
   share(mailbox: string, windowEnd: number, host: SharedHost): void {

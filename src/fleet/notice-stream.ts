@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { canonicalIp } from '../address.js';
 import type { DetectionEvent } from '../detect/detection.js';
 import { sanitiseLine } from '../detect/sanitise.js';
 import { snapshotOf } from '../notify/handoff.js';
+import { newMessageId } from '../notify/queue.js';
 import { MAX_SAMPLES, type NoticeFacts, type SignatureSnapshot } from '../notify/types.js';
 import type { NoticeRelay } from '../notify/index.js';
 import type { RedisLink } from './redis-link.js';
@@ -90,9 +90,4 @@ export class NoticeProducer implements NoticeRelay {
   async #add(notice: StreamNotice): Promise<void> {
     await this.link.redis.xadd(this.link.key(STREAM), 'MAXLEN', '~', this.max, '*', ...entryFields(notice));
   }
-}
-
-function newMessageId(from: string): string {
-  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from)?.[1] ?? 'wormwatch.invalid';
-  return `<${randomUUID()}@${domain}>`;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { FleetMetrics } from '../metrics.js';
 import type { OperatorMailGate, OperatorMailTurn } from '../notify/index.js';
@@ -52,8 +51,7 @@ export class FleetOperatorMail implements OperatorMailGate {
 
   /** The path is the client's (hostile: any bytes, up to the target bound): hashed into the key. */
   key(path: string, day: number): string {
-    const tag = createHash('sha256').update(path).digest('hex').slice(0, 16);
-    return this.link.key(`opmail:{${tag}}:${Math.floor(day / 86_400_000)}`);
+    return this.link.key(`opmail:${this.link.hashTag(path)}:${Math.floor(day / 86_400_000)}`);
   }
 
   async take(path: string, day: number): Promise<OperatorMailTurn> {

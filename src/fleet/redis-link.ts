@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // The one Redis connection of a replica (plus a subscriber for pub/sub): ioredis with command
 // time-outs, no offline queue, reconnect back-off, and an up/down state logged once per change.
 import { Redis, type RedisOptions } from 'ioredis';
@@ -89,6 +90,14 @@ export class RedisLink {
   /** `ww:ban:…`: every key and channel of this fleet. */
   key(...parts: string[]): string {
     return [this.settings.prefix, ...parts].join(':');
+  }
+
+  /**
+   * A hash tag for text from outside (an exposed path, an RDAP mailbox: any bytes, braces, any
+   * length): 16 hex digits of its SHA-256, so the key stays short and one Cluster slot holds it.
+   */
+  hashTag(text: string): string {
+    return `{${createHash('sha256').update(text).digest('hex').slice(0, 16)}}`;
   }
 
   /** Runs `listener` each time Redis comes (back) up. */

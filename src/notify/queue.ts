@@ -5,8 +5,7 @@ import type { ReverseDns } from './dns.js';
 import type { NoticeMetrics } from './metrics.js';
 import type { BatchCounts, HostLookup, NoticeFacts, NoticeRow, SuppressionReason } from './types.js';
 import { mergeIntoRow, type Handoff } from './handoff.js';
-import type { ExposureFacts, OperatorHandoff, OperatorOutcome } from './operator.js';
-import { OperatorIntake } from './operator-intake.js';
+import { admitExposure, type ExposureFacts, type OperatorHandoff, type OperatorOutcome } from './operator.js';
 import { domainCap, eligibility, globalCap, recipientDomain, type EligibilityRules } from './policy.js';
 import { buildRecipients } from './recipients.js';
 import type { AbuseTier } from './abuse.js';
@@ -29,7 +28,7 @@ export interface QueueConfig {
 }
 
 /** Operator mail about exposures (`--operator-email`): its hand-off and its recipient. */
-export interface OperatorMail {
+export interface OperatorIntake {
   handoff: OperatorHandoff;
   recipient: string;
 }
@@ -85,14 +84,9 @@ export class NoticeQueue {
   /** Lookups wait for this after a failed write: a full disk must not make them spin. */
   private lookupTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  private readonly operator: OperatorIntake | undefined;
 
-  constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps, operator?: OperatorMail) {
+  constructor(private readonly handoff: Handoff, private readonly config: QueueConfig, private readonly deps: QueueDeps, private readonly operator?: OperatorIntake) {
     this.now = deps.now ?? Date.now;
-    this.operator = operator && new OperatorIntake(operator.handoff, operator.recipient, {
-      metrics: deps.metrics, logger: deps.logger, onReady: deps.onReady,
-      now: this.now, maxAgeMs: config.maxAgeMs, messageId: () => newMessageId(config.from),
-    });
   }
 
   /** Entries still in memory, in both hand-offs. */
@@ -153,7 +147,7 @@ export class NoticeQueue {
     try {
       box.transaction(() => {
         // Operator mail first, outside every offender cap (the outbox-full one too: it is bounded per day).
-        for (const facts of exposures) tally.operator.push({ facts, outcome: this.operator!.decide(box, facts) });
+        for (const facts of exposures) tally.operator.push({ facts, outcome: this.admitExposure(box, facts) });
         // Counted once per batch, then kept exact by counting our own inserts.
         // Rows that may not be evicted (notices that may still be sent, hosts waiting for a digest)
         // share --outbox-max-rows, whichever tier wrote them.
@@ -178,10 +172,31 @@ export class NoticeQueue {
     }
     for (const reason of tally.suppressed) this.deps.metrics.suppressed(reason);
     if (tally.abuseFull > 0) this.deps.metrics.dropped('digest-full', tally.abuseFull);
-    this.operator?.record(tally.operator);
+    this.recordOperator(tally.operator);
     this.deps.onWriteOk();
     this.deps.abuse?.committed();
     return true;
+  }
+
+  private admitExposure(box: Outbox, facts: ExposureFacts): OperatorOutcome {
+    const recipient = this.operator!.recipient;
+    return admitExposure(box, facts, this.now(), { recipient, maxAgeMs: this.config.maxAgeMs, messageId: () => newMessageId(this.config.from) });
+  }
+
+  /** After the commit: counts, log lines, and the delivery pump woken at once for a new mail. */
+  private recordOperator(decided: Tally['operator']): void {
+    let ready = false;
+    for (const { facts, outcome } of decided) {
+      if (outcome === 'queued') {
+        ready = true;
+        this.deps.metrics.count('queued');
+        this.deps.logger.info({ path: facts.path, ip: facts.ip, signature: facts.signature.id }, 'operator mail queued');
+      } else if (outcome === 'over-daily-cap') {
+        this.deps.metrics.dropped('operator-daily-cap', facts.hits);
+        this.deps.logger.warn({ path: facts.path, ip: facts.ip }, 'operator mail not sent: the daily bound of operator mails was reached (see GET /exposures)');
+      }
+    }
+    if (ready) this.deps.onReady();
   }
 
   private admit(box: Outbox, facts: NoticeFacts, counts: BatchCounts, tally: Tally): void {
